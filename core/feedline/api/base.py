@@ -1,0 +1,139 @@
+"""The shared HTTP adapter of the Write and Read functions, on powertools' APIGatewayHttpResolver.
+
+It owns what every route needs and no route should repeat: the request clock for ``duration``,
+authentication and authorisation, JSON body parsing, and the Stream-style error envelope for every
+failure (bad input is a 4xx with ``exception``/``code``/``detail``, never a 500).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import unquote
+
+import ujson
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from feedline import runtime as runtime_mod
+from feedline.api.auth import Authenticator, Principal, authorize
+from feedline.errors import InputException, ServiceUnavailable, StorageUnavailable, StreamError
+from feedline.serialization import json_bytes, with_duration
+
+JSON = "application/json"
+log = logging.getLogger("feedline.api")
+
+
+class Api:
+    """One function's routes plus the envelope. Call the instance as the Lambda handler."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.resolver = APIGatewayHttpResolver()
+        self.get = self.resolver.get
+        self.post = self.resolver.post
+        self.delete = self.resolver.delete
+        self.put = self.resolver.put
+        self._start = 0.0
+        self._auth: Authenticator | None = None
+        self._auth_rt: runtime_mod.Runtime | None = None
+        self.rt: runtime_mod.Runtime | None = None
+        self._logger: Any = None
+        self.resolver.exception_handler(StreamError)(self._stream_error)
+        self.resolver.exception_handler(StorageUnavailable)(self._unavailable)
+        self.resolver.exception_handler(Exception)(self._crash)
+        self.resolver.not_found(self._not_found)
+
+    # ---- entry point ------------------------------------------------------------------------
+    def __call__(self, event: dict, context: Any = None) -> dict:
+        self._start = time.perf_counter()
+        self.rt = runtime_mod.get()
+        return self.resolver.resolve(event, context)
+
+    @property
+    def logger(self) -> Any:
+        # Built on first use, not at import: powertools' Logger reads its env configuration.
+        if self._logger is None:
+            from aws_lambda_powertools import Logger
+
+            self._logger = Logger(service=f"feedline-{self.name}")
+        return self._logger
+
+    # ---- request helpers --------------------------------------------------------------------
+    @property
+    def event(self) -> Any:
+        return self.resolver.current_event
+
+    @property
+    def query(self) -> dict[str, str]:
+        return self.event.query_string_parameters or {}
+
+    @staticmethod
+    def path_value(value: str) -> str:
+        return unquote(value)
+
+    def principal(self, resource: str, action: str, feed: str | None) -> Principal:
+        rt = self.rt
+        assert rt is not None
+        if self._auth is None or self._auth_rt is not rt:
+            self._auth, self._auth_rt = Authenticator(rt.settings.app), rt
+        headers = self.event.headers or {}
+        who = self._auth.authenticate(
+            self.query.get("api_key"),
+            headers.get("authorization") or headers.get("Authorization"),
+            headers.get("stream-auth-type") or headers.get("Stream-Auth-Type"),
+        )
+        authorize(rt.settings.app, who, resource, action, feed)
+        return who
+
+    def body(self) -> Any:
+        raw = self.event.body
+        if raw is None or raw == "":
+            raise InputException("request body is missing: expected JSON", {"body": ["required"]})
+        if self.event.is_base64_encoded:
+            import base64
+
+            raw = base64.b64decode(raw)
+        try:
+            return ujson.loads(raw)
+        except ValueError as exc:
+            raise InputException(f"request body is not valid JSON: {exc}", {"body": ["invalid JSON"]}) from None
+
+    # ---- responses --------------------------------------------------------------------------
+    def duration(self) -> str:
+        return f"{(time.perf_counter() - self._start) * 1000:.2f}ms"
+
+    def raw(self, body: bytes, status: int = 200) -> Response:
+        return Response(status, JSON, body.decode("utf-8"))
+
+    def ok(self, payload: dict | bytes | None = None, status: int = 200) -> Response:
+        """A JSON object response with ``duration`` added (bytes are a stored JSON object)."""
+        if payload is None:
+            payload = b"{}"
+        if isinstance(payload, dict):
+            payload = json_bytes(payload)
+        return self.raw(with_duration(payload, self.duration()), status)
+
+    def _error(self, err: StreamError) -> Response:
+        body = err.payload()
+        body["duration"] = self.duration()
+        return Response(err.status_code, JSON, ujson.dumps(body, ensure_ascii=False))
+
+    def _stream_error(self, err: StreamError) -> Response:
+        if err.status_code >= 500:
+            self.logger.error("request failed", extra={"detail": err.detail})
+        return self._error(err)
+
+    def _unavailable(self, err: Exception) -> Response:
+        self.logger.warning("storage unavailable", extra={"detail": str(err)})
+        return self._error(ServiceUnavailable(f"storage is unavailable, retry later: {err}"))
+
+    def _crash(self, err: Exception) -> Response:
+        self.logger.exception("unhandled error")
+        return self._error(StreamError(f"internal error: {type(err).__name__}"))
+
+    def _not_found(self, _exc: Exception) -> Response:
+        ev = self.event
+        err = StreamError(f"no such endpoint: {ev.request_context.http.method} {ev.raw_path}", status_code=404)
+        err.exception = "NotFound"
+        return self._error(err)

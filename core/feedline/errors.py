@@ -1,0 +1,80 @@
+"""Stream-style errors: ``{exception, code, detail, status_code, exception_fields?, duration}``.
+
+Codes and classes follow spec §1.3; stream-python maps ``code`` to its exception classes, so a
+wrong code is a wrong exception on the client side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StreamError(Exception):
+    code = 1
+    exception = "StreamApiException"
+    status_code = 500
+
+    def __init__(self, detail: str, fields: dict[str, list[str]] | list | None = None, *,
+                 status_code: int | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.fields = fields
+        if status_code is not None:
+            self.status_code = status_code
+
+    def payload(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "exception": self.exception,
+            "code": self.code,
+            "detail": self.detail,
+            "status_code": self.status_code,
+        }
+        if self.fields:
+            out["exception_fields"] = self.fields
+        return out
+
+
+class ApiKeyException(StreamError):
+    code, exception, status_code = 2, "ApiKeyException", 401
+
+
+class SignatureException(StreamError):
+    code, exception, status_code = 3, "SignatureException", 401
+
+
+class InputException(StreamError):
+    code, exception, status_code = 4, "InputException", 400
+
+    @classmethod
+    def field(cls, name: str, message: str) -> "InputException":
+        return cls(f"Errors for fields '{name}'", {name: [message]})
+
+
+class CustomFieldException(StreamError):
+    code, exception, status_code = 5, "CustomFieldException", 400
+
+
+class FeedConfigException(StreamError):
+    code, exception, status_code = 6, "FeedConfigException", 400
+
+
+class RateLimitReached(StreamError):
+    code, exception, status_code = 9, "RateLimitReached", 429
+
+
+class DoesNotExistException(StreamError):
+    code, exception, status_code = 16, "DoesNotExistException", 404
+
+
+class NotAllowedException(StreamError):
+    code, exception, status_code = 17, "NotAllowedException", 403
+
+
+class ServiceUnavailable(StreamError):
+    """A dependency (storage, queue) is down: retryable, the request had no partial effect."""
+
+    code, exception, status_code = 1, "ServiceUnavailable", 503
+
+
+class StorageUnavailable(Exception):
+    """Raised by storage backends when the database cannot be reached (mapped to 503)."""

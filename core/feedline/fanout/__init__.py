@@ -1,0 +1,1 @@
+"""Fan-out: messages (ids + a version tag, never objects), the worker that applies them, queues."""

@@ -1,0 +1,30 @@
+"""SQS batch handling for the fan-out function, with partial batch failures.
+
+Uses powertools' ``BatchProcessor``: a record that raises is reported in ``batchItemFailures`` and
+retried by SQS alone; the others are deleted. A poison message (``BadMessage``) fails every time
+and so lands in the dead-letter queue after ``maxReceiveCount``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from feedline.fanout import worker
+from feedline.fanout.messages import FanoutMessage
+from feedline.storage.base import Storage
+
+log = logging.getLogger("feedline.fanout")
+
+
+def handle_sqs_event(event: dict, storage: Storage, context: object = None) -> dict:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def record_handler(record) -> int:
+        return worker.apply(storage, FanoutMessage.from_json(record.body))
+
+    if not event.get("Records"):
+        return {"batchItemFailures": []}
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)

@@ -1,0 +1,1 @@
+"""Activities, feed ids, time-uuid ids and their validation."""

@@ -1,0 +1,76 @@
+"""Canonical activity encoding and page assembly: pure-Python reference twin of ``_activity_c``.
+
+Canonical form of an activity (what is stored and returned): one JSON object, no spaces, keys in
+the order ``id, actor, verb, object, target, foreign_id, time``, then custom fields sorted by name
+(nested objects sorted too), then ``to`` when it is not empty. Strings are UTF-8, not \\u-escaped,
+and ``/`` is not escaped. The per-copy ``origin`` is spliced in at read time, before the closing
+brace, so one stored body serves every feed that holds the activity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ujson
+
+
+def json_bytes(value: object) -> bytes:
+    """Canonical JSON of one value (sorted keys, UTF-8, no spaces)."""
+    return ujson.dumps(
+        value, ensure_ascii=False, escape_forward_slashes=False, sort_keys=True, reject_bytes=True
+    ).encode("utf-8")
+
+
+def encode_activity(
+    id_: str,
+    actor: str,
+    verb: str,
+    object_: str,
+    target: str,
+    foreign_id: str,
+    time: str,
+    extra: dict,
+    to: Sequence[str] | None,
+) -> bytes:
+    parts = [
+        b'{"id":', json_bytes(id_),
+        b',"actor":', json_bytes(actor),
+        b',"verb":', json_bytes(verb),
+        b',"object":', json_bytes(object_),
+        b',"target":', json_bytes(target),
+        b',"foreign_id":', json_bytes(foreign_id),
+        b',"time":', json_bytes(time),
+    ]
+    for name in sorted(extra):
+        parts.append(b",")
+        parts.append(json_bytes(name))
+        parts.append(b":")
+        parts.append(json_bytes(extra[name]))
+    if to:
+        parts.append(b',"to":')
+        parts.append(json_bytes(list(to)))
+    parts.append(b"}")
+    return b"".join(parts)
+
+
+def encode_origin(feed: str | None) -> bytes:
+    """JSON of an ``origin`` value: ``null`` or the feed id string."""
+    return b"null" if feed is None else json_bytes(feed)
+
+
+def assemble_page(
+    bodies: Sequence[bytes], origins: Sequence[bytes], next_url: str, duration: str
+) -> bytes:
+    """``{"results":[...],"next":...,"duration":...}`` from stored bodies and encoded origins."""
+    items = [body[:-1] + b',"origin":' + origin + b"}" for body, origin in zip(bodies, origins)]
+    return (
+        b'{"results":[' + b",".join(items) + b'],"next":' + json_bytes(next_url)
+        + b',"duration":' + json_bytes(duration) + b"}"
+    )
+
+
+def with_duration(body: bytes, duration: str) -> bytes:
+    """A stored object body with ``"duration"`` appended (single-object responses)."""
+    if body == b"{}":
+        return b'{"duration":' + json_bytes(duration) + b"}"
+    return body[:-1] + b',"duration":' + json_bytes(duration) + b"}"

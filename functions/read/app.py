@@ -1,0 +1,56 @@
+"""Read function: GET routes of /api/v1.0. Parse -> call core -> shape response.
+
+The feed page is assembled from stored activity bytes (``assemble_page``): activities are never
+decoded and re-encoded on this path.
+"""
+
+from __future__ import annotations
+
+from feedline.api import params
+from feedline.api.base import Api
+from feedline.models import ids
+from feedline.serialization import assemble_page, encode_origin
+from feedline.service import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
+
+api = Api("read")
+lambda_handler = api
+
+
+@api.get("/api/v1.0/feed/<slug>/<uid>/")
+def read_feed(slug: str, uid: str):
+    svc = api.rt.service
+    slug, uid = api.path_value(slug), api.path_value(uid)
+    fid, _ = svc.feed(slug, uid)
+    api.principal("feed", "read", fid)
+    q = api.query
+    limit = params.integer(q, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT, clamp=True)
+    offset = params.integer(q, "offset", 0, 0, MAX_OFFSET)
+    page = svc.read_flat(fid, limit, offset, params.id_range(q), f"/api/v1.0/feed/{slug}/{uid}/")
+    rows = page.rows
+    return api.raw(assemble_page([r[1] for r in rows], [encode_origin(r[2]) for r in rows],
+                                 page.next, api.duration()))
+
+
+def _follow_listing(slug: str, uid: str, followers: bool):
+    svc = api.rt.service
+    fid, _ = svc.feed(api.path_value(slug), api.path_value(uid))
+    api.principal("follower", "read", fid)
+    q = api.query
+    limit = params.integer(q, "limit", 25, 0, 500, clamp=True)
+    offset = params.integer(q, "offset", 0, 0, 400)
+    only = params.listing(q, "filter")
+    rows = (svc.followers if followers else svc.following)(fid, limit, offset, only)
+    results = []
+    for f in rows:
+        t = ids.format_time(f.created_us)
+        results.append({"feed_id": f.source, "target_id": f.target, "created_at": t, "updated_at": t})
+    return api.ok({"results": results})
+
+
+@api.get("/api/v1.0/feed/<slug>/<uid>/followers/")
+def followers(slug: str, uid: str):
+    return _follow_listing(slug, uid, True)
+
+
+for _name in ("follows", "following"):
+    api.get(f"/api/v1.0/feed/<slug>/<uid>/{_name}/")(lambda slug, uid: _follow_listing(slug, uid, False))
