@@ -19,7 +19,9 @@ log = logging.getLogger("feedline.fanout")
 def handle_sqs_event(event: dict, storage: Storage, context: object = None) -> dict:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # report every failed record instead of raising when the whole batch fails: same retry
+    # semantics for SQS, and the response says which records failed
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record) -> int:
         return worker.apply(storage, FanoutMessage.from_json(record.body))

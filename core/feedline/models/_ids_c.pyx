@@ -232,4 +232,7 @@ def parse_time(text):
     if (y < 1583 or mo < 1 or mo > 12 or d < 1 or d > _days_in_month(y, mo) or h > 23 or mi > 59
             or se > 59):
         return _ids_py.parse_time(text)
-    return ((_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000000 + us)
+    cdef int64_t value = (_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000000 + us
+    if value > <int64_t>MAX_TIME_US:
+        return _ids_py.parse_time(text)  # raises the reference's out-of-range error
+    return value

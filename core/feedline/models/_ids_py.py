@@ -15,7 +15,8 @@ GREGORIAN_OFFSET = 0x01B21DD213814000
 _EPOCH = datetime(1970, 1, 1)
 #: the earliest time a UUIDv1 can carry, and the latest we accept (4 digit years)
 MIN_TIME_US = -GREGORIAN_OFFSET // 10 + 1
-MAX_TIME_US = 253402300799999999  # 9999-12-31T23:59:59.999999
+#: the latest a 60-bit UUIDv1 timestamp can carry (in the year 5236)
+MAX_TIME_US = ((1 << 60) - 1 - GREGORIAN_OFFSET) // 10
 _HEX = "0123456789abcdef"
 
 
@@ -82,7 +83,7 @@ def parse_time(text: str) -> int:
     """µs since the epoch of an ISO-8601 time; naive means UTC, an offset or ``Z`` is converted.
 
     Accepts a ``T`` or a space between date and time, 0-9 fractional digits (truncated to µs) and a
-    date alone (midnight). Raises ValueError for anything else or a year outside 1583-9999.
+    date alone (midnight). Raises ValueError for anything else or a time a UUIDv1 cannot carry.
     """
     if not isinstance(text, str) or not 10 <= len(text) <= 40:
         raise ValueError("not an ISO-8601 time")
@@ -107,7 +108,8 @@ def parse_time(text: str) -> int:
         raise ValueError("not an ISO-8601 time") from exc
     if dt.tzinfo is not None:
         dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
-    if not 1583 <= dt.year <= 9999:
-        raise ValueError("time out of range")
     delta = dt - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    value = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if not MIN_TIME_US <= value <= MAX_TIME_US:
+        raise ValueError("time out of range for a UUIDv1 (1582-10-15 to 5236)")
+    return value

@@ -1,0 +1,92 @@
+"""Shared fixtures: credentials, a running `feedline dev` per storage backend, stream clients."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+API_KEY = "test-key"
+API_SECRET = "test-secret-0123456789-0123456789-abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not listen on {port} within {timeout}s")
+
+
+class DevServer:
+    """`feedline dev` in a subprocess, exactly as `make run` starts it."""
+
+    def __init__(self, tmp: Path, extra_env: dict[str, str] | None = None):
+        self.port = free_port()
+        env = dict(os.environ)
+        env.update({
+            "FEEDLINE_API_KEY": API_KEY,
+            "FEEDLINE_API_SECRET": API_SECRET,
+            "FEEDLINE_SQLITE_PATH": str(tmp / "feedline.db"),
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+        })
+        env.update(extra_env or {})
+        self.log = open(tmp / "server.log", "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "feedline.cli", "dev", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_port(self.port, self.proc)
+        except Exception:
+            self.stop()
+            self.log.seek(0)
+            raise RuntimeError(self.log.read())
+        self.base_url = f"http://localhost:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def dev_server(tmp_path_factory):
+    server = DevServer(tmp_path_factory.mktemp("dev-sqlite"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def client(dev_server):
+    import stream
+
+    return stream.connect(API_KEY, API_SECRET, base_url=dev_server.base_url, timeout=20)
+
+
+@pytest.fixture
+def uid() -> str:
+    """A fresh user id per test, so tests never see each other's feeds."""
+    return uuid.uuid4().hex[:12]

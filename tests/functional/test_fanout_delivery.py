@@ -1,0 +1,82 @@
+"""Fan-out through the embedded queue: partial batch failures, retries, dead letters, idempotency."""
+
+from __future__ import annotations
+
+import pytest
+
+from feedline.config import AppConfig, Settings
+from feedline.fanout.handler import handle_sqs_event
+from feedline.fanout.messages import BadMessage, FanoutMessage
+from feedline.fanout.queue import EmbeddedQueue, sqs_event
+from feedline.models.activity import build
+from feedline.runtime import build as build_runtime
+from feedline.storage.sqlite import SQLiteStorage
+
+
+@pytest.fixture
+def storage(tmp_path):
+    s = SQLiteStorage(tmp_path / "f.db")
+    yield s
+    s.close()
+
+
+def test_messages_are_ids_and_a_version():
+    m = FanoutMessage("add", "6045bfa0-a467-11e7-8080-80005886bfee", "user:1")
+    assert m.to_json() == '{"v":1,"op":"add","activity":"6045bfa0-a467-11e7-8080-80005886bfee","source":"user:1"}'
+    assert FanoutMessage.from_json(m.to_json()) == m
+    for bad in ['{"v":2,"op":"add","activity":"x","source":"y"}', "nope", '{"v":1,"op":"eat","activity":"x","source":"y"}']:
+        with pytest.raises(BadMessage):
+            FanoutMessage.from_json(bad)
+
+
+def test_partial_batch_failure_reports_only_the_bad_record(storage):
+    good = FanoutMessage("add", "6045bfa0-a467-11e7-8080-80005886bfee", "user:1").to_json()
+    event = sqs_event([good, '{"v":1,"op":"add","activity":"not-an-id","source":"user:1"}', good])
+    bad_id = event["Records"][1]["messageId"]
+    assert handle_sqs_event(event, storage) == {"batchItemFailures": [{"itemIdentifier": bad_id}]}
+
+
+def test_embedded_queue_retries_then_dead_letters():
+    calls = []
+
+    def flaky(event):
+        calls.append([r["body"] for r in event["Records"]])
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"] if "bad" in r["body"]]}
+
+    q = EmbeddedQueue(flaky, "sync", max_receive=3)
+    q.send([FanoutMessage("add", "good", "user:1"), FanoutMessage("add", "bad", "user:1")])
+    assert len(calls) == 3 and all(len(c) == 1 for c in calls[1:])  # only the failed record is retried
+    assert len(q.dead_letters) == 1 and "bad" in q.dead_letters[0]
+
+
+def test_async_delivery_drains(storage, tmp_path):
+    settings = Settings(app=AppConfig("k", "s"), delivery="async")
+    rt = build_runtime(settings, storage=storage)
+    try:
+        svc = rt.service
+        svc.follow("timeline:a", "user:b", 10)
+        act = build({"actor": "b", "verb": "v", "object": "o"}, svc.clock())
+        svc.add_activities("user:b", [act])
+        rt.queue.drain()
+        assert storage.has_entry("timeline:a", act.key)
+    finally:
+        rt.close()
+
+
+def test_redelivered_and_late_messages_change_nothing(storage):
+    settings = Settings(app=AppConfig("k", "s"))
+    rt = build_runtime(settings, storage=storage)
+    svc = rt.service
+    for i in range(3):
+        svc.follow(f"timeline:{i}", "user:b", 10)
+    act = build({"actor": "b", "verb": "v", "object": "o"}, svc.clock())
+    svc.add_activities("user:b", [act])
+    add = FanoutMessage("add", act.id, "user:b").to_json()
+    before = sorted(storage.feeds_of_activity(act.key))
+    assert len(before) == 4
+    handle_sqs_event(sqs_event([add, add]), storage)  # duplicate delivery
+    assert sorted(storage.feeds_of_activity(act.key)) == before
+    svc.remove_activity("user:b", act.id, False)
+    assert storage.feeds_of_activity(act.key) == [] and storage.get_activities([act.key]) == {}
+    handle_sqs_event(sqs_event([add]), storage)  # an add that arrives after the removal
+    assert storage.feeds_of_activity(act.key) == []  # not resurrected
