@@ -9,8 +9,10 @@ from __future__ import annotations
 from feedline.api import params
 from feedline.api.base import Api
 from feedline.models import ids
-from feedline.serialization import assemble_page, encode_origin
+from feedline.errors import InputException
+from feedline.serialization import assemble_page, encode_origin, json_bytes
 from feedline.service import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
+from feedline.storage.base import Match
 
 api = Api("read")
 lambda_handler = api
@@ -25,7 +27,10 @@ def read_feed(slug: str, uid: str):
     q = api.query
     limit = params.integer(q, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT, clamp=True)
     offset = params.integer(q, "offset", 0, 0, MAX_OFFSET)
-    page = svc.read_flat(fid, limit, offset, params.id_range(q), f"/api/v1.0/feed/{slug}/{uid}/")
+    # Feedline extension: ?verb= / ?actor= filter a flat feed server-side
+    verb, actor = q.get("verb"), q.get("actor")
+    match = Match(verb or None, actor or None) if (verb or actor) else None
+    page = svc.read_flat(fid, limit, offset, params.id_range(q), f"/api/v1.0/feed/{slug}/{uid}/", match)
     rows = page.rows
     return api.raw(assemble_page([r[1] for r in rows], [encode_origin(r[2]) for r in rows],
                                  page.next, api.duration()))
@@ -54,3 +59,35 @@ def followers(slug: str, uid: str):
 
 for _name in ("follows", "following"):
     api.get(f"/api/v1.0/feed/<slug>/<uid>/{_name}/")(lambda slug, uid: _follow_listing(slug, uid, False))
+
+
+@api.get("/api/v1.0/activities/")
+def get_activities():
+    api.principal("activities", "read", None)
+    q = api.query
+    if q.get("ids") and q.get("foreign_ids"):
+        raise InputException.field("ids", "use ids, or foreign_ids with timestamps, not both")
+    fids = params.listing(q, "foreign_ids")
+    timestamps = params.listing(q, "timestamps") if fids or q.get("timestamps") else None
+    if fids and not timestamps:
+        raise InputException.field("timestamps", "foreign_ids need timestamps of the same length")
+    keys = api.rt.service.lookup_keys(params.listing(q, "ids"), fids, timestamps)
+    bodies = api.rt.service.get_activities(keys)
+    return api.raw(b'{"results":[' + b",".join(bodies) + b'],"duration":' + json_bytes(api.duration()) + b"}")
+
+
+@api.get("/api/v1.0/stats/follow/")
+def follow_stats():
+    svc = api.rt.service
+    q = api.query
+    feeds = {}
+    for name in ("followers", "following"):
+        if q.get(name):
+            slug, _, uid = q[name].partition(":")
+            feeds[name], _ = svc.feed(slug, uid)
+            api.principal("follower", "read", feeds[name])
+    if not feeds:
+        raise InputException.field("followers", "give followers and/or following feed ids")
+    stats = svc.follow_stats(feeds.get("followers"), feeds.get("following"),
+                             params.listing(q, "followers_slugs"), params.listing(q, "following_slugs"))
+    return api.ok({"results": stats})

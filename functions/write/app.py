@@ -6,6 +6,7 @@ from feedline.api import params
 from feedline.api.auth import authorize_actor, authorize_targets
 from feedline.api.base import Api
 from feedline.errors import InputException
+from feedline.serialization import json_bytes
 from feedline.service import MAX_BATCH_ACTIVITIES
 
 api = Api("write")
@@ -83,3 +84,60 @@ def unfollow_many():
     api.principal("follower", "delete", None)
     api.rt.service.unfollow_many(api.body())
     return api.ok()
+
+
+@api.post("/api/v1.0/feed/add_to_many/")
+def add_to_many():
+    api.principal("feed", "write", None)
+    data = api.body()
+    if not isinstance(data, dict):
+        raise InputException.field("body", "expected {activity, feeds}")
+    api.rt.service.add_to_many(data.get("activity"), data.get("feeds"))
+    return api.ok()
+
+
+@api.post("/api/v1.0/activities/")
+def update_activities():
+    api.principal("activities", "write", None)
+    data = api.body()
+    api.rt.service.update_activities(data.get("activities") if isinstance(data, dict) else None)
+    return api.ok()
+
+
+@api.post("/api/v1.0/activity/")
+def partial_update():
+    api.principal("activities", "write", None)
+    data = api.body()
+    if not isinstance(data, dict):
+        raise InputException.field("changes", "expected {changes: [...]} or one change object")
+    if "changes" in data:  # batch form (stream-python, stream-js)
+        if not isinstance(data["changes"], list) or not data["changes"]:
+            raise InputException.field("changes", "must be a non-empty list")
+        bodies = api.rt.service.partial_update(data["changes"])
+        return api.raw(b'{"activities":[' + b",".join(bodies) + b'],"duration":"' + api.duration().encode() + b'"}')
+    [body] = api.rt.service.partial_update([data])  # single form (stream-go2)
+    return api.ok(body)
+
+
+@api.post("/api/v1.0/feed_targets/<slug>/<uid>/activity_to_targets/")
+def activity_to_targets(slug: str, uid: str):
+    svc = api.rt.service
+    fid, _ = svc.feed(api.path_value(slug), api.path_value(uid))
+    who = api.principal("feed_targets", "write", fid)
+    data = api.body()
+    for name in ("new_targets", "added_targets"):
+        if isinstance(data, dict) and isinstance(data.get(name), list):
+            authorize_targets(svc.app, who, [t.split(" ", 1)[0] for t in data[name] if isinstance(t, str)])
+    body, added, removed = svc.update_to_targets(fid, data)
+    return api.raw(b'{"activity":' + body + b',"added":' + json_bytes(added) + b',"removed":'
+                   + json_bytes(removed) + b',"duration":"' + api.duration().encode() + b'"}')
+
+
+@api.delete("/api/v1.0/activities/")
+def delete_everywhere():
+    """Feedline extension: remove activities from every feed they reached, by foreign_ids or ids."""
+    api.principal("activities", "delete", None)
+    svc = api.rt.service
+    keys = svc.lookup_keys(params.listing(api.query, "ids"), params.listing(api.query, "foreign_ids"))
+    removed, entries = svc.delete_everywhere(keys)
+    return api.ok({"removed": removed, "entries": entries})

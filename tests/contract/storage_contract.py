@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from feedline.models import ids
-from feedline.storage.base import ActivityRecord, Entry, Range
+from feedline.storage.base import ActivityRecord, Entry, Match, Range
 
 
 def key(t: int, n: int = 0) -> bytes:
@@ -22,8 +22,8 @@ def feed(name: str = "user") -> str:
     return f"{name}:{uuid.uuid4().hex[:10]}"
 
 
-def rec(k: bytes, fid: str = "", feed_: str | None = None) -> ActivityRecord:
-    return ActivityRecord(k, b'{"id":"%s"}' % ids.key_to_uuid(k).encode(), fid, feed_)
+def rec(k: bytes, fid: str = "", feed_: str | None = None, actor: str = "a", verb: str = "v") -> ActivityRecord:
+    return ActivityRecord(k, b'{"id":"%s"}' % ids.key_to_uuid(k).encode(), fid, feed_, actor, verb)
 
 
 class StorageContract:
@@ -130,6 +130,30 @@ class StorageContract:
         assert [(k, o) for k, _, o in page] == [(key(3), "user:o"), (key(1), None)]
         assert page[0][1] == rec(key(3)).body
         assert [k for k, _, _ in store.read_page(f, 10, rng=Range(lt=key(3)))] == [key(1)]
+
+    def test_actor_and_verb_are_stored(self, store):
+        k = key(1)
+        store.put_activities([rec(k, actor="julie", verb="like")])
+        got = store.get_activities([k])[k]
+        assert (got.actor, got.verb) == ("julie", "like")
+
+    def test_read_page_with_match(self, store):
+        f = feed()
+        recs = [rec(key(t), actor=f"u{t % 3}", verb="like" if t % 2 else "post") for t in range(40)]
+        store.put_activities(recs)
+        store.add_entries(f, [Entry(r.key, None) for r in recs])
+        desc = recs[::-1]
+
+        def got(match, limit=100, offset=0, rng=Range()):
+            return [k for k, _, _ in store.read_page(f, limit, offset, rng, match)]
+
+        likes = [r.key for r in desc if r.verb == "like"]
+        assert got(Match(verb="like")) == likes
+        assert got(Match(verb="like"), limit=3, offset=2) == likes[2:5]
+        assert got(Match(verb="like"), limit=4, rng=Range(lt=likes[3])) == likes[4:8]
+        assert got(Match(actor="u1")) == [r.key for r in desc if r.actor == "u1"]
+        assert got(Match(actor="u1", verb="post")) == [r.key for r in desc if r.actor == "u1" and r.verb == "post"]
+        assert got(Match(verb="nothing")) == []
 
     # ---- follows ----------------------------------------------------------------------------
     def test_follow_unfollow(self, store):

@@ -80,3 +80,34 @@ def test_redelivered_and_late_messages_change_nothing(storage):
     assert storage.feeds_of_activity(act.key) == [] and storage.get_activities([act.key]) == {}
     handle_sqs_event(sqs_event([add]), storage)  # an add that arrives after the removal
     assert storage.feeds_of_activity(act.key) == []  # not resurrected
+
+
+class RecordingQueue(EmbeddedQueue):
+    def __init__(self, deliver):
+        super().__init__(deliver, "sync")
+        self.sent: list[FanoutMessage] = []
+
+    def send(self, messages):
+        self.sent.extend(messages)
+        super().send(messages)
+
+
+def test_updates_reach_followers_without_a_second_fanout(storage):
+    settings = Settings(app=AppConfig("k", "s"))
+    rt = build_runtime(settings, storage=storage)
+    queue = RecordingQueue(rt.queue.deliver)
+    rt = build_runtime(settings, storage=storage, queue=queue)
+    svc = rt.service
+    for i in range(5):
+        svc.follow(f"timeline:{i}", "user:b", 10)
+    act = build({"actor": "b", "verb": "v", "object": "o", "foreign_id": "p:1", "time": "2020-01-01T00:00:00"},
+                svc.clock())
+    svc.add_activities("user:b", [act])
+    assert [m.op for m in queue.sent] == ["add"]
+    svc.update_activities([{"actor": "b", "verb": "edited", "object": "o", "foreign_id": "p:1",
+                            "time": "2020-01-01T00:00:00"}])
+    svc.partial_update([{"id": act.id, "set": {"extra.deep": 1}}])
+    assert [m.op for m in queue.sent] == ["add"]  # no fan-out for either update
+    for i in range(5):
+        [(key, body, origin)] = storage.read_page(f"timeline:{i}", 10)
+        assert key == act.key and b'"verb":"edited"' in body and b'"extra":{"deep":1}' in body

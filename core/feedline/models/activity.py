@@ -54,8 +54,12 @@ def _ref(data: dict, name: str, errors: dict[str, list[str]], required: bool) ->
     return ""
 
 
-def build(data: Any, now_us: int, *, field_prefix: str = "") -> Activity:
-    """Validate one activity payload. Raises InputException listing every bad field."""
+def build(data: Any, now_us: int, *, field_prefix: str = "", keep_key: bytes | None = None) -> Activity:
+    """Validate one activity payload. Raises InputException listing every bad field.
+
+    ``keep_key`` re-encodes an existing activity (updates): its id stays the same even when the
+    content that derived it changed.
+    """
     if not isinstance(data, dict):
         raise InputException(f"{field_prefix or 'activity'} must be a JSON object", {"activity": ["must be an object"]})
     errors: dict[str, list[str]] = {}
@@ -114,6 +118,8 @@ def build(data: Any, now_us: int, *, field_prefix: str = "") -> Activity:
         names = ", ".join(f"'{n}'" for n in sorted(errors))
         raise InputException(f"Errors for fields {names}", errors)
 
+    if keep_key is not None:
+        time_us = ids.key_time_us(keep_key)
     time_str = ids.format_time(time_us)
     # Identity of the id: foreign_id when given (same foreign_id + time => same id, an upsert),
     # otherwise the content, so identical data at the same time is one activity (spec §3.2).
@@ -122,7 +128,7 @@ def build(data: Any, now_us: int, *, field_prefix: str = "") -> Activity:
     else:
         identity = b"c:" + json_bytes([actor, verb, obj, target, extra])
     try:
-        key = ids.activity_key(time_us, identity)
+        key = keep_key or ids.activity_key(time_us, identity)
     except ValueError:
         raise InputException.field("time", "time out of range") from None
     id_ = ids.key_to_uuid(key)
@@ -136,3 +142,21 @@ def build(data: Any, now_us: int, *, field_prefix: str = "") -> Activity:
             {"activity": [f"must be at most {MAX_ACTIVITY_BYTES} bytes"]},
         )
     return Activity(key, id_, actor, verb, obj, target, foreign_id, time_us, time_str, extra, tuple(to), body)
+
+
+def key_for(foreign_id: object, time: object, field_prefix: str = "") -> bytes:
+    """The id an activity with this ``foreign_id`` and ``time`` has (ids are deterministic)."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(foreign_id, str) or not foreign_id:
+        errors[f"{field_prefix}foreign_id"] = ["This field is required."]
+    time_us = 0
+    if not isinstance(time, str) or not time:
+        errors[f"{field_prefix}time"] = ["This field is required."]
+    else:
+        try:
+            time_us = ids.parse_time(time)
+        except ValueError:
+            errors[f"{field_prefix}time"] = ["must be an ISO-8601 time"]
+    if errors:
+        raise InputException(f"Errors for fields {', '.join(repr(k) for k in sorted(errors))}", errors)
+    return ids.activity_key(time_us, b"f:" + foreign_id.encode("utf-8"))  # type: ignore[union-attr]

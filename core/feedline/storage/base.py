@@ -27,6 +27,9 @@ class ActivityRecord:
     foreign_id: str = ""
     #: the feed the activity was added to (None for add_to_many copies)
     feed: str | None = None
+    #: kept beside the body for filtered reads (``?verb=`` / ``?actor=``) without decoding it
+    actor: str = ""
+    verb: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,21 @@ class Range:
 
 
 EVERYTHING = Range()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Read-time filter on activity fields (a Feedline extension: ``?verb=`` / ``?actor=``)."""
+
+    verb: str | None = None
+    actor: str | None = None
+
+    def accepts(self, rec: ActivityRecord) -> bool:
+        return (self.verb is None or rec.verb == self.verb) and (self.actor is None or rec.actor == self.actor)
+
+
+#: how many timeline entries a filtered read may examine before it stops (bounded work per read)
+MAX_FILTER_SCAN = 5000
 
 
 class Storage(ABC):
@@ -119,19 +137,41 @@ class Storage(ABC):
     def remove_by_origin(self, feed: str, origin: str) -> int:
         """Remove the entries of ``feed`` copied from ``origin`` (unfollow); returns how many."""
 
-    def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING
-                  ) -> list[tuple[bytes, bytes, str | None]]:
+    def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
+                  match: Match | None = None) -> list[tuple[bytes, bytes, str | None]]:
         """``(key, body, origin)`` newest first: the entries joined with the stored bodies.
 
-        Entries whose activity is gone are skipped (a removal still propagating).
+        Entries whose activity is gone are skipped (a removal still propagating). With ``match``,
+        only matching activities count towards ``offset`` and ``limit``, and at most
+        ``MAX_FILTER_SCAN`` entries are examined.
         """
-        entries = self.read_entries(feed, limit, offset, rng)
-        found = self.get_activities([e.key for e in entries])
-        out = []
-        for e in entries:
-            rec = found.get(e.key)
-            if rec is not None:
+        if match is None:
+            entries = self.read_entries(feed, limit, offset, rng)
+            found = self.get_activities([e.key for e in entries])
+            return [(e.key, found[e.key].body, e.origin) for e in entries if e.key in found]
+        out: list[tuple[bytes, bytes, str | None]] = []
+        skip, scanned, batch = offset, 0, 200
+        upper, inclusive = rng.upper()
+        while len(out) < limit and scanned < MAX_FILTER_SCAN:
+            window = Range(lt=None if inclusive else upper, lte=upper if inclusive else None, gt=rng.gt, gte=rng.gte)
+            entries = self.read_entries(feed, batch, 0, window)
+            if not entries:
+                break
+            scanned += len(entries)
+            found = self.get_activities([e.key for e in entries])
+            for e in entries:
+                rec = found.get(e.key)
+                if rec is None or not match.accepts(rec):
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
                 out.append((e.key, rec.body, e.origin))
+                if len(out) == limit:
+                    break
+            upper, inclusive = entries[-1].key, False
+            if len(entries) < batch:
+                break
         return out
 
     # ---- follows ----------------------------------------------------------------------------

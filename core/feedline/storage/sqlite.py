@@ -13,14 +13,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from feedline.errors import StorageUnavailable
-from feedline.storage.base import EVERYTHING, ActivityRecord, Entry, Follow, Range, Storage
+from feedline.storage.base import EVERYTHING, ActivityRecord, Entry, Follow, Match, Range, Storage
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS activities (
     key BLOB PRIMARY KEY,
     body BLOB NOT NULL,
     foreign_id TEXT NOT NULL DEFAULT '',
-    feed TEXT
+    feed TEXT,
+    actor TEXT NOT NULL DEFAULT '',
+    verb TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS activities_foreign_id ON activities (foreign_id) WHERE foreign_id != '';
 CREATE TABLE IF NOT EXISTS timeline (
@@ -62,8 +64,17 @@ class SQLiteStorage(Storage):
                     conn.execute("PRAGMA synchronous=NORMAL")
                     conn.execute("PRAGMA busy_timeout=5000")
                     conn.executescript(SCHEMA)
+                    self._upgrade(conn)
                     self._conn = conn
         return self._conn
+
+    @staticmethod
+    def _upgrade(conn: sqlite3.Connection) -> None:
+        """Bring files made by older versions up to SCHEMA (additive changes only)."""
+        have = {row[1] for row in conn.execute("PRAGMA table_info(activities)")}
+        for col in ("actor", "verb"):
+            if col not in have:
+                conn.execute(f"ALTER TABLE activities ADD COLUMN {col} TEXT NOT NULL DEFAULT ''")
 
     def _write(self, sql: str, rows: Iterable[tuple]) -> None:
         with self._lock:
@@ -83,10 +94,10 @@ class SQLiteStorage(Storage):
     # ---- activities -------------------------------------------------------------------------
     def put_activities(self, records: Sequence[ActivityRecord]) -> None:
         self._write(
-            "INSERT INTO activities (key, body, foreign_id, feed) VALUES (?, ?, ?, ?) "
+            "INSERT INTO activities (key, body, foreign_id, feed, actor, verb) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET body = excluded.body, foreign_id = excluded.foreign_id, "
-            "feed = COALESCE(excluded.feed, activities.feed)",
-            [(r.key, r.body, r.foreign_id, r.feed) for r in records],
+            "feed = COALESCE(excluded.feed, activities.feed), actor = excluded.actor, verb = excluded.verb",
+            [(r.key, r.body, r.foreign_id, r.feed, r.actor, r.verb) for r in records],
         )
 
     def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
@@ -95,10 +106,11 @@ class SQLiteStorage(Storage):
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            for key, body, fid, feed in self._query(
-                f"SELECT key, body, foreign_id, feed FROM activities WHERE key IN ({marks})", tuple(chunk)
+            for key, body, fid, feed, actor, verb in self._query(
+                f"SELECT key, body, foreign_id, feed, actor, verb FROM activities WHERE key IN ({marks})",
+                tuple(chunk),
             ):
-                out[key] = ActivityRecord(key, body, fid, feed)
+                out[key] = ActivityRecord(key, body, fid, feed, actor, verb)
         return out
 
     def delete_activities(self, keys: Sequence[bytes]) -> None:
@@ -154,11 +166,18 @@ class SQLiteStorage(Storage):
         )
         return [Entry(k, o) for k, o in rows]
 
-    def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING
-                  ) -> list[tuple[bytes, bytes, str | None]]:
-        # One join instead of entries + a second lookup: SQLite does it in the same B-tree walk.
+    def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
+                  match: Match | None = None) -> list[tuple[bytes, bytes, str | None]]:
+        # One join instead of entries + a second lookup: SQLite does it in the same B-tree walk,
+        # and filters on the stored actor/verb columns (no scan bound needed here).
         where, params = self._range_sql(rng)
         where = where.replace("key", "t.key")
+        if match is not None and match.verb is not None:
+            where += " AND a.verb = ?"
+            params.append(match.verb)
+        if match is not None and match.actor is not None:
+            where += " AND a.actor = ?"
+            params.append(match.actor)
         return self._query(
             "SELECT t.key, a.body, t.origin FROM timeline t JOIN activities a ON a.key = t.key "
             f"WHERE t.feed = ?{where} ORDER BY t.key DESC LIMIT ? OFFSET ?",
