@@ -1,5 +1,5 @@
 """The ``feedline`` command: ``dev`` (serve the local stack), ``invoke`` (one function, one event),
-``info`` (which compiled twins are loaded)."""
+``dlq redrive`` (dead letters back to the queue), ``info`` (which compiled twins are loaded)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,21 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from feedline.local.server import make_server
 
     settings = _settings(args)
-    stack = LocalStack(template.load(args.template), settings)
+    tpl = template.load(args.template)
+    stack = LocalStack(tpl, settings)
+    poller = None
+    if settings.queue == "sqs":
+        # play Lambda's event source mapping: poll the queue, invoke the Fanout function
+        from feedline.fanout.poller import SqsPoller
+        from feedline.fanout.queue import make_sqs_client
+
+        consumer = tpl.queue_consumer()
+        if consumer is None or not settings.queue_url:
+            raise SystemExit("--queue sqs needs FEEDLINE_QUEUE_URL and a function with an SQS event in the template")
+        poller = SqsPoller(make_sqs_client(settings.sqs_endpoint), settings.queue_url,
+                           lambda event: stack.invoke(consumer.name, event),
+                           batch_size=args.batch_size, visibility_timeout=args.visibility_timeout)
+        poller.start()
     server = make_server(stack, args.host, args.port, args.verbose)
     where = settings.sqlite_path if settings.storage == "sqlite" else ",".join(settings.cassandra_hosts)
     print(f"feedline dev: http://{args.host}:{server.server_port}/api/v1.0/  "
@@ -41,7 +55,23 @@ def cmd_dev(args: argparse.Namespace) -> int:
         pass
     finally:
         server.server_close()
+        if poller is not None:
+            poller.stop()
         stack.close()
+    return 0
+
+
+def cmd_dlq_redrive(args: argparse.Namespace) -> int:
+    from feedline.config import ENV_DLQ_URL, ENV_QUEUE_URL, ENV_SQS_ENDPOINT
+    from feedline.fanout.poller import redrive
+    from feedline.fanout.queue import make_sqs_client
+
+    dlq = args.dlq_url or os.environ.get(ENV_DLQ_URL)
+    queue = args.queue_url or os.environ.get(ENV_QUEUE_URL)
+    if not dlq or not queue:
+        raise SystemExit(f"give --dlq-url and --queue-url (or {ENV_DLQ_URL} / {ENV_QUEUE_URL})")
+    moved = redrive(make_sqs_client(args.endpoint or os.environ.get(ENV_SQS_ENDPOINT, "")), dlq, queue)
+    print(json.dumps({"moved": moved}))
     return 0
 
 
@@ -80,8 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--delivery", choices=["sync", "async"], help="embedded queue delivery (default sync)")
     dev.add_argument("--storage", choices=["sqlite", "cassandra"])
     dev.add_argument("--queue", choices=["embedded", "sqs"])
+    dev.add_argument("--batch-size", type=int, default=10, help="SQS poller batch size (--queue sqs)")
+    dev.add_argument("--visibility-timeout", type=int, default=30, help="SQS poller visibility timeout, s")
     dev.add_argument("-v", "--verbose", action="store_true")
     dev.set_defaults(func=cmd_dev)
+
+    dlq = sub.add_parser("dlq", help="dead-letter queue tools")
+    dlq_sub = dlq.add_subparsers(dest="dlq_cmd", required=True)
+    red = dlq_sub.add_parser("redrive", help="move dead-lettered fan-out messages back to the queue")
+    red.add_argument("--dlq-url")
+    red.add_argument("--queue-url")
+    red.add_argument("--endpoint", help="SQS endpoint (moto locally)")
+    red.set_defaults(func=cmd_dlq_redrive)
 
     inv = sub.add_parser("invoke", help="run one function on one event file and print its result")
     inv.add_argument("function", help="logical id in the template, e.g. WriteFunction")

@@ -29,6 +29,8 @@ ENV_CASSANDRA_PORT = "FEEDLINE_CASSANDRA_PORT"
 ENV_CASSANDRA_KEYSPACE = "FEEDLINE_CASSANDRA_KEYSPACE"
 ENV_CASSANDRA_DC = "FEEDLINE_CASSANDRA_DC"
 ENV_FANOUT_CHUNK = "FEEDLINE_FANOUT_CHUNK_SIZE"
+ENV_INLINE_FANOUT = "FEEDLINE_INLINE_FANOUT"
+ENV_DLQ_URL = "FEEDLINE_DLQ_URL"
 
 FLAT, AGGREGATED, NOTIFICATION = "flat", "aggregated", "notification"
 GROUP_TYPES = (FLAT, AGGREGATED, NOTIFICATION)
@@ -102,6 +104,9 @@ class Settings:
     cassandra_keyspace: str = "feedline"
     cassandra_dc: str = "datacenter1"
     fanout_chunk_size: int = 500
+    #: audiences up to this many followers are written by the write function itself (0: never)
+    inline_fanout: int = 0
+    dlq_url: str = ""
 
     def with_(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
@@ -139,4 +144,6 @@ class Settings:
             cassandra_keyspace=env.get(ENV_CASSANDRA_KEYSPACE, "feedline"),
             cassandra_dc=env.get(ENV_CASSANDRA_DC, "datacenter1"),
             fanout_chunk_size=int(env.get(ENV_FANOUT_CHUNK, "500")),
+            inline_fanout=int(env.get(ENV_INLINE_FANOUT, "0")),
+            dlq_url=env.get(ENV_DLQ_URL, ""),
         )

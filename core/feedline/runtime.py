@@ -25,7 +25,8 @@ class Runtime:
     service: FeedService = field(init=False)
 
     def __post_init__(self) -> None:
-        self.service = FeedService(self.settings.app, self.storage, self.queue)
+        self.service = FeedService(self.settings.app, self.storage, self.queue,
+                                   inline_fanout=self.settings.inline_fanout)
 
     def close(self) -> None:
         self.queue.close()
@@ -37,7 +38,8 @@ def default_deliver(runtime_ref: list) -> "callable":
     from feedline.fanout.handler import handle_sqs_event
 
     def deliver(event: dict) -> dict:
-        return handle_sqs_event(event, runtime_ref[0].storage)
+        rt = runtime_ref[0]
+        return handle_sqs_event(event, rt.storage, queue=rt.queue, chunk_size=rt.settings.fanout_chunk_size)
 
     return deliver
 

@@ -56,11 +56,12 @@ class FlatPage:
 
 class FeedService:
     def __init__(self, app: AppConfig, storage: Storage, queue: FanoutQueue,
-                 clock: Callable[[], int] = now_us):
+                 clock: Callable[[], int] = now_us, inline_fanout: int = 0):
         self.app = app
         self.storage = storage
         self.queue = queue
         self.clock = clock
+        self.inline_fanout = inline_fanout
 
     # ---- feed ids and groups ----------------------------------------------------------------
     def feed(self, slug: str, user_id: str) -> tuple[str, FeedGroup]:
@@ -107,10 +108,11 @@ class FeedService:
         self.storage.add_entries(fid, [Entry(a.key, None) for a in activities])
         messages = []
         for act in activities:
-            messages.append(FanoutMessage("add", act.id, fid))
             for target in act.to:
                 self.storage.add_to_feeds(act.key, [target], None)
-                messages.append(FanoutMessage("add", act.id, target))
+            for source in (fid, *act.to):
+                if not self._fan_out_inline(act.key, source):
+                    messages.append(FanoutMessage("add", act.id, source))
         try:
             self.queue.send(messages)
         except Exception:
@@ -120,6 +122,18 @@ class FeedService:
             if new:
                 self.storage.delete_activities([a.key for a in new])
             raise
+
+    def _fan_out_inline(self, key: bytes, source: str) -> bool:
+        """Write a small audience here instead of through the queue (saves the queue's latency
+        for the common case; large audiences still go through chunked messages)."""
+        if self.inline_fanout <= 0:
+            return False
+        followers = self.storage.follower_page(source, None, self.inline_fanout + 1)
+        if len(followers) > self.inline_fanout:
+            return False
+        if followers:
+            self.storage.add_to_feeds(key, followers, source)
+        return True
 
     def remove_activity(self, fid: str, ident: str, by_foreign_id: bool) -> None:
         """Remove from ``fid`` and propagate to every copy; unknown ids are not an error."""

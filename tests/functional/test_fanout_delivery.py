@@ -94,8 +94,7 @@ class RecordingQueue(EmbeddedQueue):
 
 def test_updates_reach_followers_without_a_second_fanout(storage):
     settings = Settings(app=AppConfig("k", "s"))
-    rt = build_runtime(settings, storage=storage)
-    queue = RecordingQueue(rt.queue.deliver)
+    queue = RecordingQueue(lambda ev: handle_sqs_event(ev, storage, queue=queue))
     rt = build_runtime(settings, storage=storage, queue=queue)
     svc = rt.service
     for i in range(5):
@@ -111,3 +110,19 @@ def test_updates_reach_followers_without_a_second_fanout(storage):
     for i in range(5):
         [(key, body, origin)] = storage.read_page(f"timeline:{i}", 10)
         assert key == act.key and b'"verb":"edited"' in body and b'"extra":{"deep":1}' in body
+
+
+def test_large_audience_fans_out_in_chunk_messages(storage):
+    settings = Settings(app=AppConfig("k", "s"), fanout_chunk_size=100)
+    queue = RecordingQueue(lambda ev: handle_sqs_event(ev, storage, queue=queue, chunk_size=100))
+    rt = build_runtime(settings, storage=storage, queue=queue)
+    for i in range(1050):
+        storage.add_follow(f"timeline:{i:05d}", "user:star", i)
+    act = build({"actor": "star", "verb": "v", "object": "o"}, rt.service.clock())
+    rt.service.add_activities("user:star", [act])
+    chunks = [m for m in queue.sent if m.limit is not None]
+    assert len(chunks) == 10 and all(m.limit == 100 for m in chunks)  # first chunk written by the planner
+    assert len(storage.feeds_of_activity(act.key)) == 1051
+    # every chunk redelivered: nothing changes
+    handle_sqs_event(sqs_event([m.to_json() for m in chunks]), storage, chunk_size=100)
+    assert len(storage.feeds_of_activity(act.key)) == 1051

@@ -67,12 +67,28 @@ class EmbeddedQueue(FanoutQueue):
         self.dead_letters: list[str] = []
         self._pending: stdqueue.Queue[str | None] = stdqueue.Queue()
         self._thread: threading.Thread | None = None
+        self._local = threading.local()
 
     def send(self, messages: Sequence[FanoutMessage]) -> None:
         bodies = [m.to_json() for m in messages]
+        if not bodies:
+            return
         if self.mode == "sync":
-            for i in range(0, len(bodies), self.batch_size):
-                self._deliver_batch(bodies[i:i + self.batch_size])
+            # The fan-out function itself enqueues (chunk messages) while it is being delivered
+            # to: those wait until the current batch is done, as they would in SQS, instead of
+            # re-entering the function.
+            deferred = getattr(self._local, "deferred", None)
+            if deferred is not None:
+                deferred.extend(bodies)
+                return
+            self._local.deferred = bodies
+            try:
+                while self._local.deferred:
+                    todo, self._local.deferred = self._local.deferred, []
+                    for i in range(0, len(todo), self.batch_size):
+                        self._deliver_batch(todo[i:i + self.batch_size])
+            finally:
+                self._local.deferred = None
             return
         self._ensure_thread()
         for b in bodies:
@@ -137,6 +153,18 @@ class EmbeddedQueue(FanoutQueue):
             self._thread = None
 
 
+def make_sqs_client(endpoint_url: str = "", max_attempts: int = 3) -> Any:
+    """A boto3 SQS client with short timeouts (boto3 imported here: only its users pay for it)."""
+    import boto3
+    from botocore.config import Config
+
+    cfg = Config(retries={"max_attempts": max_attempts, "mode": "standard"}, connect_timeout=2, read_timeout=5)
+    kwargs: dict[str, Any] = {"config": cfg}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
+    return boto3.client("sqs", **kwargs)
+
+
 class SqsQueue(FanoutQueue):
     """Sends to SQS with boto3. The client is built on first use (never at import) or injected."""
 
@@ -149,14 +177,9 @@ class SqsQueue(FanoutQueue):
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3  # deferred: only the write path pays for it
-            from botocore.config import Config
-
-            cfg = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=5)
-            kwargs = {"config": cfg}
-            if self.endpoint_url:
-                kwargs["endpoint_url"] = self.endpoint_url
-            self._client = boto3.client("sqs", **kwargs)
+            # no botocore retries: send() retries itself with a short backoff, so a request
+            # waits ~1 s at most before the client gets a clear 503
+            self._client = make_sqs_client(self.endpoint_url, max_attempts=1)
         return self._client
 
     def send(self, messages: Sequence[FanoutMessage]) -> None:

@@ -1,51 +1,80 @@
-"""Applies fan-out messages to storage. Idempotent: a redelivered message changes nothing."""
+"""Applies fan-out messages to storage. Idempotent: a redelivered message changes nothing.
+
+A message without ``limit`` is a *plan*: the worker reads the source's follower ids once, and if
+there are more than one chunk's worth it enqueues one chunk message per ``chunk_size`` followers
+(``after`` = the last follower of the previous chunk), which separate fan-out invocations write in
+parallel. The first chunk is written right away. A message with ``limit`` writes one chunk.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from feedline.fanout.messages import BadMessage, FanoutMessage
 from feedline.models import ids
 from feedline.storage.base import Storage
 
-#: followers written per storage call
-PAGE = 500
+Enqueue = Callable[[Sequence[FanoutMessage]], None]
 
 
-def apply(storage: Storage, msg: FanoutMessage) -> int:
-    """Apply one message; returns how many feeds it touched."""
+def apply(storage: Storage, msg: FanoutMessage, enqueue: Enqueue | None = None, chunk_size: int = 500) -> int:
+    """Apply one message; returns how many feeds it wrote."""
     try:
         key = ids.uuid_to_key(msg.activity)
     except ValueError:
         raise BadMessage(f"bad activity id {msg.activity!r}") from None
-    if msg.op == "add":
-        return _add(storage, key, msg)
-    return _remove(storage, key, msg.source)
-
-
-def _add(storage: Storage, key: bytes, msg: FanoutMessage) -> int:
+    if msg.op == "remove":
+        return _remove(storage, key, msg.source)
     # The activity must still exist in its source: a message that arrives after a removal must
     # not resurrect it in the followers.
     if not storage.has_entry(msg.source, key) or not storage.get_activities([key]):
         return 0
+    if msg.limit is not None:
+        followers = storage.follower_page(msg.source, msg.after, msg.limit)
+    else:
+        followers = storage.follower_page(msg.source, msg.after, chunk_size)
+        if len(followers) == chunk_size and enqueue is not None:
+            enqueue(plan_chunks(storage, msg, followers[-1], chunk_size))
+        elif len(followers) == chunk_size:
+            return write_all(storage, key, msg.source, msg.after, chunk_size)
+    return _write(storage, key, msg.source, followers)
+
+
+def plan_chunks(storage: Storage, msg: FanoutMessage, after: str, chunk_size: int) -> list[FanoutMessage]:
+    """Chunk messages covering every follower after ``after`` (follower ids only are read)."""
+    out = []
+    while True:
+        page = storage.follower_page(msg.source, after, chunk_size)
+        if not page:
+            return out
+        out.append(FanoutMessage("add", msg.activity, msg.source, after, chunk_size))
+        if len(page) < chunk_size:
+            return out
+        after = page[-1]
+
+
+def write_all(storage: Storage, key: bytes, source: str, after: str | None, page: int) -> int:
+    """Every follower from here on, in this invocation (no queue to spread the work)."""
     touched = 0
-    after = msg.after
-    remaining = msg.limit
-    while remaining is None or remaining > 0:
-        page = PAGE if remaining is None else min(PAGE, remaining)
-        followers = storage.follower_page(msg.source, after, page)
+    while True:
+        followers = storage.follower_page(source, after, page)
         if not followers:
-            break
-        storage.add_to_feeds(key, followers, msg.source)
-        touched += len(followers)
-        after = followers[-1]
-        if remaining is not None:
-            remaining -= len(followers)
+            return touched
+        touched += _write(storage, key, source, followers)
         if len(followers) < page:
-            break
-    # A removal may have raced with this write: if the source lost the activity meanwhile,
-    # take back what we wrote (the remove message may already have run).
-    if touched and not storage.has_entry(msg.source, key):
-        _remove(storage, key, msg.source)
-    return touched
+            return touched
+        after = followers[-1]
+
+
+def _write(storage: Storage, key: bytes, source: str, followers: list[str]) -> int:
+    if not followers:
+        return 0
+    storage.add_to_feeds(key, followers, source)
+    # A removal may have raced with this write: if the source lost the activity meanwhile, take
+    # back what we wrote (the remove message may already have run).
+    if not storage.has_entry(source, key):
+        _remove(storage, key, source)
+    return len(followers)
 
 
 def _remove(storage: Storage, key: bytes, source: str) -> int:

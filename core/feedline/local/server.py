@@ -14,6 +14,9 @@ def make_server(stack: LocalStack, host: str, port: int, verbose: bool = False) 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "feedline-dev"
+        # headers and body go out in two writes: without TCP_NODELAY the client's delayed ACK
+        # adds ~40 ms to every keep-alive request
+        disable_nagle_algorithm = True
 
         def _handle(self) -> None:
             length = int(self.headers.get("content-length") or 0)

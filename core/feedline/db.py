@@ -1,0 +1,156 @@
+"""Cassandra schema migrations: ``migrate(settings)`` brings a keyspace up to date.
+
+Migrations are the files ``infra/cassandra/migrations/NNNN_name.cql``, applied in order, each
+once. What was applied is recorded in the keyspace's ``schema_migrations`` table with a checksum
+of the file, so running ``migrate`` again does nothing, and a file edited after it was applied
+is an error (write a new migration instead). Statements in the files are DDL with ``IF NOT
+EXISTS``, so a migration interrupted half-way is safely applied again.
+
+Run it from one place (a deploy step, CI, a developer's shell), never from every Lambda cold
+start: concurrent schema changes of one table can leave Cassandra's nodes disagreeing on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from feedline.config import Settings
+
+log = logging.getLogger("feedline.db")
+
+#: the migrations of a source checkout (they are not part of the installed package)
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "infra" / "cassandra" / "migrations"
+#: one replica: a local single node. Production passes its own (NetworkTopologyStrategy).
+LOCAL_REPLICATION: Mapping[str, Any] = {"class": "SimpleStrategy", "replication_factor": 1}
+#: DDL can take longer than a data request (schema agreement across nodes)
+DDL_TIMEOUT_S = 30.0
+
+_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.cql$")
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
+_STRATEGY = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+
+
+class MigrationError(RuntimeError):
+    """A migration cannot be applied (bad file, edited after it was applied, bad replication)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: str
+    name: str
+    path: Path
+    text: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def statements(self) -> list[str]:
+        """The CQL statements of the file: ``--`` comments dropped, split on ``;``."""
+        lines = [line.split("--", 1)[0] for line in self.text.splitlines()]
+        return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def load_migrations(directory: Path | None = None) -> list[Migration]:
+    directory = directory or MIGRATIONS_DIR
+    if not directory.is_dir():
+        raise MigrationError(f"no migrations folder at {directory} (run from a source checkout)")
+    found = []
+    for path in sorted(directory.glob("*.cql")):
+        m = _FILE.match(path.name)
+        if m is None:
+            raise MigrationError(f"{path.name}: migration files are named NNNN_name.cql")
+        found.append(Migration(m.group(1), m.group(2), path, path.read_text()))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise MigrationError(f"two migrations share a version in {directory}")
+    return found
+
+
+def replication_cql(replication: Mapping[str, Any]) -> str:
+    """A validated CQL map literal for ``CREATE KEYSPACE ... WITH replication = ...``."""
+    strategy = str(replication.get("class", ""))
+    if not _STRATEGY.match(strategy):
+        raise MigrationError(f"replication class {strategy!r} is not a strategy name")
+    parts = [f"'class': '{strategy}'"]
+    for k, v in replication.items():
+        if k == "class":
+            continue
+        if not re.match(r"^[A-Za-z0-9_.-]+$", str(k)) or not str(v).isdigit():
+            raise MigrationError(f"replication option {k!r}: {v!r} is not a data center / factor pair")
+        parts.append(f"'{k}': '{int(v)}'")
+    return "{" + ", ".join(parts) + "}"
+
+
+def parse_replication(text: str) -> dict[str, Any]:
+    """``SimpleStrategy:3`` or ``NetworkTopologyStrategy:dc1=3,dc2=3`` (a CLI-friendly form)."""
+    strategy, _, rest = text.partition(":")
+    if strategy == "SimpleStrategy":
+        return {"class": strategy, "replication_factor": int(rest or 1)}
+    out: dict[str, Any] = {"class": strategy}
+    for pair in filter(None, rest.split(",")):
+        dc, _, factor = pair.partition("=")
+        out[dc.strip()] = int(factor)
+    return out
+
+
+def migrate(settings: "Settings", *, replication: Mapping[str, Any] | None = None,
+            directory: Path | None = None, keyspace: str | None = None) -> list[str]:
+    """Create the keyspace if needed and apply pending migrations; the ones applied (``NNNN_name``).
+
+    ``replication`` is used only when the keyspace is created (default: ``LOCAL_REPLICATION``);
+    an existing keyspace keeps its own (change it with ALTER KEYSPACE and a repair).
+    """
+    from cassandra.query import SimpleStatement
+
+    from feedline.storage.cassandra.session import CassandraSession
+
+    keyspace = keyspace or settings.cassandra_keyspace
+    if not _IDENT.match(keyspace):
+        raise MigrationError(f"keyspace name {keyspace!r}: letters, digits and _, 48 at most")
+    migrations = load_migrations(directory)
+    replication_text = replication_cql(replication or LOCAL_REPLICATION)
+    options: dict[str, Any] = {}
+    if getattr(settings, "cassandra_protocol_version", None):
+        options["protocol_version"] = int(settings.cassandra_protocol_version)
+    cluster = CassandraSession(settings.cassandra_hosts, settings.cassandra_port, keyspace,
+                               settings.cassandra_dc, request_timeout=DDL_TIMEOUT_S, **options).build_cluster()
+    applied: list[str] = []
+    try:
+        session = cluster.connect()
+
+        def ddl(cql: str) -> None:
+            # DDL cannot take bind markers; identifiers are validated above, the files are ours
+            session.execute(SimpleStatement(cql), timeout=DDL_TIMEOUT_S)
+
+        ddl(f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {replication_text}")
+        session.set_keyspace(keyspace)
+        ddl("CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version text PRIMARY KEY, name text, checksum text, applied_at timestamp)")
+        done = {v: c for v, c in session.execute("SELECT version, checksum FROM schema_migrations")}
+        record = session.prepare(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)")
+        for m in migrations:
+            if m.version in done:
+                if done[m.version] != m.checksum:
+                    raise MigrationError(
+                        f"{m.path.name} changed after it was applied to {keyspace}: add a new migration instead")
+                continue
+            log.info("applying %s to %s", m.path.name, keyspace)
+            for stmt in m.statements():
+                ddl(stmt)
+            if not cluster.control_connection.wait_for_schema_agreement():
+                raise MigrationError(f"nodes disagree on the schema after {m.path.name}; retry when they agree")
+            session.execute(record, (m.version, m.name, m.checksum, datetime.now(timezone.utc)))
+            applied.append(f"{m.version}_{m.name}")
+    finally:
+        cluster.shutdown()
+    return applied

@@ -1,0 +1,304 @@
+"""One lazily built driver session per process, reused across warm Lambda invocations.
+
+Nothing connects at import or in ``__init__``: the first query builds the cluster. After that the
+same session serves every request, with statements prepared once per session, on first use (a cold
+start prepares only what its request needs).
+
+Failure handling, in the order a request meets it:
+
+- Driver errors that mean "the database cannot answer" (no host, timeouts, unavailable replicas,
+  overload, dropped connections) become ``feedline.errors.StorageUnavailable`` (the API's 503).
+  Anything else (``InvalidRequest``: a bug or a missing migration) propagates unchanged.
+- Lambda freezes the process between invocations, driver threads included: heartbeats stop, and
+  a NAT or load balancer may drop the idle TCP connections without the driver noticing. So when
+  the session was idle for more than ``idle_reconnect_s`` and the first query fails with a
+  connection-level error, the cluster is shut down, rebuilt, and the query retried once. Only the
+  idle case retries: during an outage a fresh cluster would fail the same way, and the 503 must
+  come fast. Every statement we run is an idempotent upsert or delete, so a retry is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from feedline.errors import StorageUnavailable
+from feedline.storage.cassandra import statements
+
+log = logging.getLogger("feedline.storage.cassandra")
+
+T = TypeVar("T")
+
+#: Cassandra 4.0+ speaks protocol v5 and driver 3.30 supports it; ScyllaDB and Amazon Keyspaces
+#: speak v4 only (pass ``protocol_version=4`` there). Pinned so the driver never negotiates.
+DEFAULT_PROTOCOL_VERSION = 5
+CONNECT_TIMEOUT_S = 3.0
+REQUEST_TIMEOUT_S = 2.5
+#: a query after this long without one may meet connections that died while Lambda was frozen
+IDLE_RECONNECT_S = 60.0
+RECONNECT_DELAY_S = 1.0
+#: in-flight requests of one fan-out write (the driver's default is 100)
+CONCURRENCY = 64
+#: statements per single-partition batch: within Amazon Keyspaces' 30, and small enough (~50
+#: bytes a row) to stay under Cassandra's batch_size_warn_threshold (5 KiB)
+BATCH_ROWS = 24
+
+
+def _driver_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """(connection-level errors worth one rebuild-and-retry, every "cannot answer" error)."""
+    import cassandra
+    from cassandra import protocol
+    from cassandra.cluster import NoHostAvailable
+    from cassandra.connection import ConnectionException
+
+    connection = (NoHostAvailable, cassandra.OperationTimedOut, ConnectionException)
+    # RequestExecutionException: Unavailable, Read/WriteTimeout, Read/WriteFailure; the protocol
+    # one: Overloaded, IsBootstrapping (the driver raises those error messages themselves).
+    unavailable = connection + (cassandra.RequestExecutionException, protocol.RequestExecutionException)
+    return connection, unavailable
+
+
+class CassandraSession:
+    """The cluster, its session and its prepared statements, built on first use."""
+
+    def __init__(self, hosts: Sequence[str], port: int, keyspace: str, local_dc: str, *,
+                 protocol_version: int = DEFAULT_PROTOCOL_VERSION,
+                 connect_timeout: float = CONNECT_TIMEOUT_S,
+                 request_timeout: float = REQUEST_TIMEOUT_S,
+                 idle_reconnect_s: float = IDLE_RECONNECT_S,
+                 reconnect_delay_s: float = RECONNECT_DELAY_S,
+                 consistency: str = "LOCAL_QUORUM",
+                 ssl_context: Any = None,
+                 auth_provider: Any = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.hosts = tuple(hosts)
+        self.port = port
+        self.keyspace = keyspace
+        self.local_dc = local_dc
+        self.protocol_version = protocol_version
+        self.connect_timeout = connect_timeout
+        self.request_timeout = request_timeout
+        self.idle_reconnect_s = idle_reconnect_s
+        self.reconnect_delay_s = reconnect_delay_s
+        self.consistency = consistency
+        self.ssl_context = ssl_context
+        self.auth_provider = auth_provider
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._cluster: Any = None
+        self._session: Any = None
+        self._prepared: dict[str, Any] = {}
+        self._last_used: float | None = None
+        self._errors: tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]] | None = None
+        #: how many times the cluster was rebuilt after an idle failure (observability, tests)
+        self.rebuilds = 0
+
+    # ---- building -----------------------------------------------------------------------------
+    def build_cluster(self, keyspace_known: bool = True) -> Any:
+        """A driver ``Cluster`` with our policies (also used by the migration runner)."""
+        from cassandra import ConsistencyLevel
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+        from cassandra.policies import ConstantReconnectionPolicy, DCAwareRoundRobinPolicy, TokenAwarePolicy
+        from cassandra.query import tuple_factory
+
+        profile = ExecutionProfile(
+            load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=self.local_dc)),
+            request_timeout=self.request_timeout,
+            consistency_level=ConsistencyLevel.name_to_value[self.consistency],
+            # tuple_factory, not named_tuple_factory: that one builds a namedtuple class per page
+            row_factory=tuple_factory,
+        )
+        return Cluster(
+            contact_points=list(self.hosts),
+            port=self.port,
+            protocol_version=self.protocol_version,
+            execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+            connect_timeout=self.connect_timeout,
+            control_connection_timeout=self.connect_timeout,
+            reconnection_policy=ConstantReconnectionPolicy(self.reconnect_delay_s, max_attempts=None),
+            # the server asks again for a statement it does not know: cold starts prepare on one host
+            prepare_on_all_hosts=False,
+            monitor_reporting_enabled=False,  # DSE Insights: nothing to report to
+            ssl_context=self.ssl_context,
+            auth_provider=self.auth_provider,
+        )
+
+    def _connect(self) -> Any:
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    cluster = self.build_cluster()
+                    try:
+                        session = cluster.connect(self.keyspace)
+                    except Exception as exc:
+                        cluster.shutdown()
+                        mapped = self._as_unavailable(exc)
+                        if mapped is exc:
+                            raise
+                        raise mapped from exc
+                    # Session.prepare() waits Session.default_timeout (10 s), not the profile's
+                    # request_timeout, and the driver refuses to set it when profiles are used:
+                    # set the attribute behind the property, or a cold start on a silent
+                    # connection would hang 10 s per statement.
+                    session._default_timeout = self.request_timeout
+                    self._cluster, self._session = cluster, session
+        return self._session
+
+    def _as_unavailable(self, exc: BaseException) -> BaseException:
+        _, unavailable = self.errors
+        if isinstance(exc, unavailable):
+            return StorageUnavailable(f"Cassandra at {','.join(self.hosts)}:{self.port} is unavailable: {exc}")
+        from cassandra import InvalidRequest
+
+        if isinstance(exc, InvalidRequest) and "keyspace" in str(exc).lower():
+            # connect() to a keyspace that does not exist: the deployment was not migrated
+            return StorageUnavailable(f"keyspace {self.keyspace!r} is missing (run `feedline db migrate`): {exc}")
+        return exc
+
+    @property
+    def errors(self) -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+        if self._errors is None:
+            self._errors = _driver_errors()
+        return self._errors
+
+    def prepared(self, name: str) -> Any:
+        """The prepared statement ``name`` of ``statements.CQL`` (prepared once per session)."""
+        stmt = self._prepared.get(name)
+        if stmt is None:
+            session = self._connect()
+            with self._lock:
+                stmt = self._prepared.get(name)
+                if stmt is None:
+                    stmt = session.prepare(statements.CQL[name])
+                    stmt.is_idempotent = True  # no counters, no LWT: every statement may be retried
+                    self._prepared[name] = stmt
+        return stmt
+
+    def reset(self) -> None:
+        """Drop the cluster (its connections, its prepared statements); the next call rebuilds."""
+        with self._lock:
+            cluster, self._cluster, self._session = self._cluster, None, None
+            self._prepared = {}
+        if cluster is not None:
+            try:
+                cluster.shutdown()
+            except Exception:  # a half-dead cluster may fail to close: it is dropped either way
+                log.warning("error while shutting a Cassandra cluster down", exc_info=True)
+
+    def shutdown(self) -> None:
+        self.reset()
+        self._last_used = None
+
+    # ---- running ------------------------------------------------------------------------------
+    def run(self, fn: Callable[["CassandraSession"], T]) -> T:
+        """Run ``fn(self)`` with the error mapping and the one idle retry described above.
+
+        ``fn`` must be idempotent (it may run twice) and must finish reading its results (a page
+        fetched later would escape the mapping).
+        """
+        connection, unavailable = self.errors
+        last = self._last_used
+        idle = last is not None and self.clock() - last > self.idle_reconnect_s
+        try:
+            try:
+                return fn(self)
+            except connection as exc:
+                if not idle:
+                    raise
+                log.warning("Cassandra failed after %.0f s idle (%s): rebuilding the cluster, retrying once",
+                            self.clock() - (last or 0.0), type(exc).__name__)
+                self.reset()
+                self.rebuilds += 1
+                return fn(self)
+        except unavailable as exc:
+            raise self._as_unavailable(exc) from exc
+        finally:
+            self._last_used = self.clock()
+
+    def rows(self, name: str, params: Sequence[Any] = (), *, timeout: float | None = None) -> list[tuple]:
+        """Every row of one statement (all pages)."""
+        def go(cs: CassandraSession) -> list[tuple]:
+            kwargs = {} if timeout is None else {"timeout": timeout}
+            return list(cs._connect().execute(cs.prepared(name), params, **kwargs))
+        return self.run(go)
+
+    def pages(self, name: str, params: Sequence[Any], fetch_size: int) -> Iterator[list[tuple]]:
+        """The rows of one statement page by page, each page fetched under ``run`` (stop early freely)."""
+        state: Any = None
+        while True:
+            def go(cs: CassandraSession, state: Any = state) -> tuple[list[tuple], Any]:
+                stmt = cs.prepared(name).bind(params)
+                stmt.fetch_size = fetch_size
+                result = cs._connect().execute(stmt, paging_state=state)
+                return list(result.current_rows), result.paging_state
+            rows, state = self.run(go)
+            if rows:
+                yield rows
+            if state is None:
+                return
+
+    def write(self, name: str, params: Sequence[Any]) -> None:
+        self.run(lambda cs: cs._connect().execute(cs.prepared(name), params))
+
+    def concurrent(self, items: Iterable["tuple[str, Sequence[Any]] | Batch"],
+                   concurrency: int = CONCURRENCY) -> list[Any]:
+        """Run statements ``(name, params)`` (and ``Batch``es), ``concurrency`` in flight; their results.
+
+        Used for multi-partition work (fan-out writes, point reads): each statement is routed to a
+        replica of its own partition, where a multi-partition batch would burden one coordinator.
+        """
+        items = list(items)
+        if not items:
+            return []
+
+        def go(cs: CassandraSession) -> list[Any]:
+            from cassandra.concurrent import execute_concurrent
+
+            session = cs._connect()
+            todo: list[tuple[Any, Any]] = []
+            for item in items:
+                if isinstance(item, Batch):
+                    todo.extend((b, None) for b in item.statements(cs.prepared))
+                else:
+                    todo.append((cs.prepared(item[0]), item[1]))
+            results = execute_concurrent(session, todo, concurrency=concurrency, raise_on_first_error=True)
+            return [r.result_or_exc for r in results]
+        return self.run(go)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Writes to ONE partition key (of one table or several), sent as unlogged batches.
+
+    Cassandra applies the rows of one partition key in one keyspace as a single mutation: atomic
+    on each replica, one request, no batch log. ``groups`` are lists of ``(name, params)``; a group
+    is never split across two batches (a timeline row and its index row land together). Never
+    used across partition keys: that would make one coordinator do the fan-out's work.
+    """
+
+    groups: Sequence[Sequence[tuple[str, Sequence[Any]]]]
+
+    @classmethod
+    def rows(cls, name: str, rows: Iterable[Sequence[Any]]) -> "Batch":
+        return cls([[(name, r)] for r in rows])
+
+    def statements(self, prepared: Callable[[str], Any]) -> Iterator[Any]:
+        from cassandra.query import BatchStatement, BatchType
+
+        batch, size = None, 0
+        for group in self.groups:
+            if batch is not None and size + len(group) > BATCH_ROWS:
+                yield batch
+                batch = None
+            if batch is None:
+                batch, size = BatchStatement(batch_type=BatchType.UNLOGGED), 0
+                batch.is_idempotent = True
+            for name, params in group:
+                batch.add(prepared(name), params)
+            size += len(group)
+        if batch is not None:
+            yield batch

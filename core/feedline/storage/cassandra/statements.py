@@ -1,0 +1,84 @@
+"""Every CQL statement of the Cassandra backend, as text, by name.
+
+``CassandraSession.prepared(name)`` prepares each once per session; data only ever travels as bound
+values. Table names are unqualified: the session is bound to the configured keyspace. The tables
+are created by ``infra/cassandra/migrations`` (see ``infra/cassandra/DESIGN.md``).
+
+Reads of a timeline take a cursor range (``id_lt``/``id_lte`` above, ``id_gt``/``id_gte`` below):
+one statement per combination of bounds, named ``<base>:<upper>:<lower>`` (``range_name``).
+"""
+
+from __future__ import annotations
+
+#: every table the migrations create (tests empty them between cases)
+TABLES = (
+    "activities", "activities_by_foreign_id", "timeline", "timeline_by_origin", "activity_feeds",
+    "follows_by_source", "follows_by_target", "following_by_time", "followers_by_time",
+)
+
+CQL: dict[str, str] = {
+    # ---- activities ----------------------------------------------------------------------------
+    # `feed` is bound to UNSET_VALUE when the record has none: the stored feed is kept (no null,
+    # hence no tombstone), as SQLite's COALESCE does.
+    "activity_put": "INSERT INTO activities (id, body, foreign_id, feed, actor, verb) VALUES (?, ?, ?, ?, ?, ?)",
+    # a few partitions by IN: one request (the coordinator fans out) instead of one per id; a
+    # Python client on a small Lambda is CPU-bound per request. Chunked to IN_CHUNK ids.
+    "activity_get": "SELECT id, body, foreign_id, feed, actor, verb FROM activities WHERE id IN ?",
+    "activity_delete": "DELETE FROM activities WHERE id = ?",
+    "foreign_id_put": "INSERT INTO activities_by_foreign_id (foreign_id, key) VALUES (?, ?)",
+    "foreign_id_keys": "SELECT key FROM activities_by_foreign_id WHERE foreign_id = ?",
+    "foreign_id_delete": "DELETE FROM activities_by_foreign_id WHERE foreign_id = ? AND key = ?",
+    # ---- timelines -----------------------------------------------------------------------------
+    "timeline_put": "INSERT INTO timeline (feed, key, origin) VALUES (?, ?, ?)",
+    "timeline_delete": "DELETE FROM timeline WHERE feed = ? AND key = ?",
+    "timeline_has": "SELECT key FROM timeline WHERE feed = ? AND key = ?",
+    "timeline_origins": "SELECT key, origin FROM timeline WHERE feed = ? AND key IN ?",
+    "by_origin_put": "INSERT INTO timeline_by_origin (feed, origin, key) VALUES (?, ?, ?)",
+    "by_origin_delete": "DELETE FROM timeline_by_origin WHERE feed = ? AND origin = ? AND key = ?",
+    "by_origin_keys": "SELECT key FROM timeline_by_origin WHERE feed = ? AND origin = ?",
+    "activity_feeds_put": "INSERT INTO activity_feeds (id, feed, origin) VALUES (?, ?, ?)",
+    "activity_feeds_delete": "DELETE FROM activity_feeds WHERE id = ? AND feed = ?",
+    "activity_feeds_get": "SELECT feed, origin FROM activity_feeds WHERE id = ?",
+    "activity_feeds_in": "SELECT feed, origin FROM activity_feeds WHERE id = ? AND feed IN ?",
+    # ---- follows -------------------------------------------------------------------------------
+    "by_source_put": "INSERT INTO follows_by_source (source, target, created_us) VALUES (?, ?, ?)",
+    "by_source_get": "SELECT created_us FROM follows_by_source WHERE source = ? AND target = ?",
+    "by_source_in": "SELECT target, created_us FROM follows_by_source WHERE source = ? AND target IN ?",
+    "by_source_delete": "DELETE FROM follows_by_source WHERE source = ? AND target = ?",
+    "by_target_put": "INSERT INTO follows_by_target (target, source, created_us) VALUES (?, ?, ?)",
+    "by_target_get": "SELECT created_us FROM follows_by_target WHERE target = ? AND source = ?",
+    "by_target_in": "SELECT source, created_us FROM follows_by_target WHERE target = ? AND source IN ?",
+    "by_target_delete": "DELETE FROM follows_by_target WHERE target = ? AND source = ?",
+    "following_put": "INSERT INTO following_by_time (source, created_us, target) VALUES (?, ?, ?)",
+    "following_scan": "SELECT created_us, target FROM following_by_time WHERE source = ?",
+    "following_delete": "DELETE FROM following_by_time WHERE source = ? AND created_us = ? AND target = ?",
+    "followers_put": "INSERT INTO followers_by_time (target, created_us, source) VALUES (?, ?, ?)",
+    "followers_scan": "SELECT created_us, source FROM followers_by_time WHERE target = ?",
+    "followers_delete": "DELETE FROM followers_by_time WHERE target = ? AND created_us = ? AND source = ?",
+    "follower_page": "SELECT source FROM follows_by_target WHERE target = ? AND source > ? LIMIT ?",
+    # Counts read the edge partition (exact, O(follows) work on the replica); a slug filter is a
+    # clustering range ['slug:', 'slug;') since ';' follows ':'.
+    "count_followers": "SELECT COUNT(*) FROM follows_by_target WHERE target = ?",
+    "count_followers_slug": "SELECT COUNT(*) FROM follows_by_target WHERE target = ? AND source >= ? AND source < ?",
+    "count_following": "SELECT COUNT(*) FROM follows_by_source WHERE source = ?",
+    "count_following_slug": "SELECT COUNT(*) FROM follows_by_source WHERE source = ? AND target >= ? AND target < ?",
+}
+
+_UPPER = {"": "", "lt": " AND key < ?", "lte": " AND key <= ?"}
+_LOWER = {"": "", "gt": " AND key > ?", "gte": " AND key >= ?"}
+
+
+def range_name(base: str, upper: str, lower: str) -> str:
+    """Name of the ``base`` read with an upper bound ``''|'lt'|'lte'`` and a lower ``''|'gt'|'gte'``."""
+    return f"{base}:{upper}:{lower}"
+
+
+# Timeline reads, newest first (the clustering order): LIMIT bounds offset + limit rows.
+# Own-entry reads page through timeline_by_origin (no LIMIT: rows are checked, some may be skipped).
+for _u, _uc in _UPPER.items():
+    for _l, _lc in _LOWER.items():
+        CQL[range_name("timeline_read", _u, _l)] = (
+            f"SELECT key, origin FROM timeline WHERE feed = ?{_uc}{_lc} LIMIT ?")
+        CQL[range_name("by_origin_read", _u, _l)] = (
+            f"SELECT key FROM timeline_by_origin WHERE feed = ? AND origin = ?{_uc}{_lc}")
+del _u, _uc, _l, _lc
