@@ -1,0 +1,3 @@
+module feedline.local/bench/peer
+
+go 1.21

@@ -1,0 +1,256 @@
+"""Feedline benchmarks, one command: ``make bench`` (``--quick`` for CI's smoke run).
+
+Sections (each reports medians of many interleaved rounds, measured side by side in one run):
+  assembly   page assembly from 25 stored rows: compiled twin / pure twin / ujson decode+re-encode /
+             the Go reference (typed decode+encode and splice, encoding/json)
+  read       the read handler on an API Gateway event -> response, flat page of 25, per backend:
+             median and p99 wall time and Feedline's own CPU (wall minus time inside storage calls)
+  fanout     one activity to 1,000 followers through the fan-out worker vs the raw store write
+  coldstart  import time of each function in fresh processes
+Results are printed as Markdown; BENCHMARKS.md records them with the command that produced them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from dataset import activities, page_rows  # noqa: E402
+from timing import interleaved, median, p99, per_op_us  # noqa: E402
+
+
+def section_assembly(quick: bool) -> list[str]:
+    import ujson
+
+    from feedline import _ext
+
+    twins = _ext.twins("feedline.serialization._activity")
+    bodies, origins = page_rows(25)
+    nxt, dur = "/api/v1.0/feed/user/42/?id_lt=x&limit=25", "1.00ms"
+    origin_values = [ujson.loads(o) for o in origins]
+
+    def decode_reencode() -> bytes:
+        results = []
+        for body, origin in zip(bodies, origin_values):
+            doc = ujson.loads(body)
+            doc["origin"] = origin
+            results.append(doc)
+        return ujson.dumps({"results": results, "next": nxt, "duration": dur}, ensure_ascii=False,
+                           escape_forward_slashes=False).encode()
+
+    fns = {"pure twin (splice)": lambda: twins["py"].assemble_page(bodies, origins, nxt, dur),
+           "ujson decode + re-encode": decode_reencode}
+    if "c" in twins:
+        fns = {"compiled twin (splice)": lambda: twins["c"].assemble_page(bodies, origins, nxt, dur), **fns}
+    rounds, number = (5, 50) if quick else (41, 500)
+    res = interleaved(fns, rounds, number)
+    go = go_reference(bodies, origins, quick)
+    base = median(res["compiled twin (splice)"]) if "c" in twins else median(res["pure twin (splice)"])
+    lines = ["| page assembly, 25 stored rows (%d bytes) | median µs | vs compiled |" % len(
+        twins["py"].assemble_page(bodies, origins, nxt, dur)), "|---|---:|---:|"]
+    rows = [(k, median(v)) for k, v in res.items()]
+    if go:
+        rows += [("Go encoding/json typed decode + re-encode", go["typed_us"]), ("Go splice (bytes.Buffer)", go["splice_us"])]
+    for name, us in rows:
+        lines.append(f"| {name} | {us:.2f} | {us / base:.1f}× |")
+    return lines
+
+
+def go_reference(bodies: list[bytes], origins: list[bytes], quick: bool) -> dict | None:
+    go = shutil.which("go")
+    if go is None:
+        return None
+    peer_dir = HERE / "peers" / "go"
+    exe = peer_dir / "peer"
+    subprocess.run([go, "build", "-o", str(exe), "."], cwd=peer_dir, check=True)
+    data = json.dumps({"bodies": [b.decode() for b in bodies], "origins": [o.decode() for o in origins]})
+    out = subprocess.run([str(exe)] + (["--quick"] if quick else []), input=data, capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout)
+
+
+class TimedStorage:
+    """Wraps a store and adds up the wall time spent inside its calls (waiting on the database)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.waited = 0.0
+
+    def __getattr__(self, name):
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+
+        def timed(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return attr(*a, **kw)
+            finally:
+                self.waited += time.perf_counter() - t
+        return timed
+
+
+def open_backend(name: str, tmp: Path):
+    from feedline.config import AppConfig, Settings
+
+    settings = Settings(app=AppConfig("bench-key", "bench-secret-0123456789-0123456789"),
+                        sqlite_path=str(tmp / "bench.db"), storage=name,
+                        cassandra_keyspace=os.environ.get("FEEDLINE_BENCH_KEYSPACE", "feedline_bench"))
+    if name == "cassandra":
+        from feedline import db
+
+        db.migrate(settings)
+    from feedline.storage import open_storage
+
+    return settings, open_storage(settings)
+
+
+def section_read(backend: str, quick: bool, tmp: Path) -> list[str]:
+    import importlib.util
+
+    import jwt
+
+    from feedline import runtime
+    from feedline.local.runner import http_event
+    from feedline.storage.base import Entry
+
+    settings, store = open_backend(backend, tmp)
+    acts = activities(200)
+    from feedline.service import record
+
+    store.put_activities([record(a, "user:bench") for a in acts])
+    store.add_entries("timeline:bench", [Entry(a.key, "user:bench") for a in acts])
+    timed = TimedStorage(store)
+    rt = runtime.build(settings, storage=timed)
+    runtime.install(rt)
+    spec = importlib.util.spec_from_file_location("bench_read_app", ROOT / "functions/read/app.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    token = jwt.encode({"resource": "*", "action": "*", "feed_id": "*"}, settings.app.api_secret, algorithm="HS256")
+    event = http_event("GET", "/api/v1.0/feed/timeline/bench/", "api_key=bench-key&limit=25",
+                       {"authorization": token, "stream-auth-type": "jwt"}, b"", "GET", "/api/v1.0/{proxy+}",
+                       {"proxy": "feed/timeline/bench/"})
+    resp = mod.lambda_handler(event, None)
+    assert resp["statusCode"] == 200 and len(json.loads(resp["body"])["results"]) == 25
+    n = 200 if quick else 3000
+    walls, own = [], []
+    for _ in range(n):
+        timed.waited = 0.0
+        t = time.perf_counter()
+        mod.lambda_handler(event, None)
+        wall = time.perf_counter() - t
+        walls.append(wall * 1e6)
+        own.append((wall - timed.waited) * 1e6)
+    runtime.install(None)
+    store.close()
+    return [f"| read handler, flat page of 25 ({backend}) | {median(walls):.0f} | {p99(walls):.0f} | "
+            f"{median(own):.0f} | {median(walls) - median(own):.0f} |"]
+
+
+def section_fanout(backend: str, quick: bool, tmp: Path) -> list[str]:
+    from feedline.fanout import worker
+    from feedline.fanout.messages import FanoutMessage
+    from feedline.service import record
+    from feedline.storage.base import Entry
+
+    _, store = open_backend(backend, tmp)
+    n_followers = 1000
+    src = f"user:fan{int(time.time() * 1000)}"
+    for i in range(n_followers):
+        store.add_follow(f"timeline:{src[5:]}-{i:04d}", src, i)
+    rounds = 3 if quick else 15
+    fan, raw = [], []
+    for r in range(rounds):
+        [act] = activities(1)
+        act = type(act)(**{**{f: getattr(act, f) for f in act.__dataclass_fields__},
+                           "key": act.key[:8] + r.to_bytes(8, "big")})
+        store.put_activities([record(act, src)])
+        store.add_entries(src, [Entry(act.key, None)])
+        t = time.perf_counter()
+        worker.apply(store, FanoutMessage("add", __import__("feedline.models.ids", fromlist=["x"]).key_to_uuid(act.key), src),
+                     None, n_followers)
+        fan.append(time.perf_counter() - t)
+        followers = store.follower_page(src, None, n_followers)
+        t = time.perf_counter()
+        store.add_to_feeds(act.key, followers, src)  # the raw store write of the same rows
+        raw.append(time.perf_counter() - t)
+    store.close()
+    f, r_ = median(fan), median(raw)
+    return [f"| fan-out of 1 activity to 1,000 followers ({backend}) | {f * 1000:.1f} ms | {n_followers / f:,.0f} rows/s | "
+            f"{r_ * 1000:.1f} ms | {n_followers / r_:,.0f} rows/s | {r_ / f * 100:.0f}% |"]
+
+
+def section_coldstart(quick: bool) -> list[str]:
+    code = ("import importlib.util,sys,time;t=time.perf_counter();"
+            "s=importlib.util.spec_from_file_location('app',sys.argv[1]);m=importlib.util.module_from_spec(s);"
+            "s.loader.exec_module(m);print((time.perf_counter()-t)*1000, 'boto3' in sys.modules)")
+    env = dict(os.environ)
+    layer = os.environ.get("FEEDLINE_LAYER_DIR")
+    if layer:  # measure against the Lambda layer's own site-packages (what ships)
+        env["PYTHONPATH"] = str(Path(layer) / "python")
+    lines = ["| function | import, median of fresh processes (ms) | imports boto3 |", "|---|---:|---|"]
+    n = 3 if quick else 15
+    for fn in ("read", "write", "fanout"):
+        times, boto = [], False
+        for _ in range(n):
+            out = subprocess.run([sys.executable, "-c", code, str(ROOT / "functions" / fn / "app.py")], env=env,
+                                 capture_output=True, text=True, check=True).stdout.split()
+            times.append(float(out[0]))
+            boto = out[1] == "True"
+        lines.append(f"| {fn} | {statistics.median(times):.0f} | {'yes' if boto else 'no'} |")
+    return lines
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
+    ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
+    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,coldstart")
+    args = ap.parse_args()
+    sections = args.sections.split(",")
+    backends = [b for b in args.backends.split(",") if b]
+    from feedline import _ext
+
+    print(f"# Feedline benchmarks ({'quick' if args.quick else 'full'}) — {platform.node()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"compiled twins: {not _ext.NO_EXTENSIONS}\n")
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        if "assembly" in sections:
+            print("\n".join(section_assembly(args.quick)), "\n")
+        if "aggregation" in sections and (HERE / "bench_aggregation.py").exists():
+            subprocess.run([sys.executable, str(HERE / "bench_aggregation.py")] + (["--quick"] if args.quick else []),
+                           check=True)
+            print()
+        if "read" in sections:
+            print("| read path | median µs | p99 µs | own CPU µs (median) | waiting on storage µs |")
+            print("|---|---:|---:|---:|---:|")
+            for b in backends:
+                print("\n".join(section_read(b, args.quick, tmp)))
+            print()
+        if "fanout" in sections:
+            print("| fan-out | worker | worker rate | raw store write | raw rate | worker / raw |")
+            print("|---|---:|---:|---:|---:|---:|")
+            for b in backends:
+                print("\n".join(section_fanout(b, args.quick, tmp)))
+            print()
+        if "coldstart" in sections:
+            print("\n".join(section_coldstart(args.quick)), "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
