@@ -35,9 +35,6 @@ def activities(n: int, days: int = 10) -> list[Activity]:
     return out
 
 
-def page_rows(n: int = 25) -> tuple[list[bytes], list[bytes]]:
-    """Stored bodies and encoded origins of one feed page (what storage returns)."""
-    from feedline.serialization import encode_origin
-
-    acts = activities(n)
-    return [a.body for a in acts], [encode_origin("user:42" if i % 3 else None) for i in range(n)]
+def page_rows(n: int = 25) -> list[tuple[bytes, bytes, str | None]]:
+    """One feed page as storage returns it: ``(key, stored body, origin)`` rows."""
+    return [(a.key, a.body, "user:42" if i % 3 else None) for i, a in enumerate(activities(n))]

@@ -38,29 +38,28 @@ def section_assembly(quick: bool) -> list[str]:
     from feedline import _ext
 
     twins = _ext.twins("feedline.serialization._activity")
-    bodies, origins = page_rows(25)
+    rows = page_rows(25)
     nxt, dur = "/api/v1.0/feed/user/42/?id_lt=x&limit=25", "1.00ms"
-    origin_values = [ujson.loads(o) for o in origins]
 
     def decode_reencode() -> bytes:
         results = []
-        for body, origin in zip(bodies, origin_values):
+        for _key, body, origin in rows:
             doc = ujson.loads(body)
             doc["origin"] = origin
             results.append(doc)
         return ujson.dumps({"results": results, "next": nxt, "duration": dur}, ensure_ascii=False,
                            escape_forward_slashes=False).encode()
 
-    fns = {"pure twin (splice)": lambda: twins["py"].assemble_page(bodies, origins, nxt, dur),
+    fns = {"pure twin (splice)": lambda: twins["py"].assemble_page(rows, nxt, dur),
            "ujson decode + re-encode": decode_reencode}
     if "c" in twins:
-        fns = {"compiled twin (splice)": lambda: twins["c"].assemble_page(bodies, origins, nxt, dur), **fns}
+        fns = {"compiled twin (splice)": lambda: twins["c"].assemble_page(rows, nxt, dur), **fns}
     rounds, number = (5, 50) if quick else (41, 500)
     res = interleaved(fns, rounds, number)
-    go = go_reference(bodies, origins, quick)
+    go = go_reference(rows, quick)
     base = median(res["compiled twin (splice)"]) if "c" in twins else median(res["pure twin (splice)"])
     lines = ["| page assembly, 25 stored rows (%d bytes) | median µs | vs compiled |" % len(
-        twins["py"].assemble_page(bodies, origins, nxt, dur)), "|---|---:|---:|"]
+        twins["py"].assemble_page(rows, nxt, dur)), "|---|---:|---:|"]
     rows = [(k, median(v)) for k, v in res.items()]
     if go:
         rows += [("Go encoding/json typed decode + re-encode", go["typed_us"]), ("Go splice (bytes.Buffer)", go["splice_us"])]
@@ -69,14 +68,16 @@ def section_assembly(quick: bool) -> list[str]:
     return lines
 
 
-def go_reference(bodies: list[bytes], origins: list[bytes], quick: bool) -> dict | None:
+def go_reference(rows: list, quick: bool) -> dict | None:
     go = shutil.which("go")
     if go is None:
         return None
     peer_dir = HERE / "peers" / "go"
     exe = peer_dir / "peer"
     subprocess.run([go, "build", "-o", str(exe), "."], cwd=peer_dir, check=True)
-    data = json.dumps({"bodies": [b.decode() for b in bodies], "origins": [o.decode() for o in origins]})
+    from feedline.serialization import encode_origin
+
+    data = json.dumps({"bodies": [b.decode() for _, b, _ in rows], "origins": [encode_origin(o).decode() for *_, o in rows]})
     out = subprocess.run([str(exe)] + (["--quick"] if quick else []), input=data, capture_output=True, text=True,
                          check=True)
     return json.loads(out.stdout)

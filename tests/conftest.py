@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -15,6 +16,19 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "test-key"
 API_SECRET = "test-secret-0123456789-0123456789-abcdef"
+
+#: the test app: Stream's default groups plus groups with custom aggregation options
+FEED_GROUPS = {
+    "user": {"type": "flat", "public_read": True},
+    "flat": {"type": "flat"},
+    "topic": {"type": "flat", "public_read": True},
+    "timeline": {"type": "flat"},
+    "aggregated": {"type": "aggregated"},
+    "notification": {"type": "notification", "others_can_target": True},
+    "byactor": {"type": "aggregated",
+                "aggregation_format": '{% if verb == "follow" %}follow_{{ actor }}{% else %}{{ verb }}{% endif %}'},
+    "capped": {"type": "notification", "max_group_activities": 3, "aggregation_format": "{{ verb }}"},
+}
 
 
 def free_port() -> int:
@@ -41,10 +55,13 @@ class DevServer:
 
     def __init__(self, tmp: Path, extra_env: dict[str, str] | None = None):
         self.port = free_port()
+        config = tmp / "feedline.json"
+        config.write_text(json.dumps({"feed_groups": FEED_GROUPS}))
         env = dict(os.environ)
         env.update({
             "FEEDLINE_API_KEY": API_KEY,
             "FEEDLINE_API_SECRET": API_SECRET,
+            "FEEDLINE_CONFIG": str(config),
             "FEEDLINE_SQLITE_PATH": str(tmp / "feedline.db"),
             "POWERTOOLS_LOG_LEVEL": "ERROR",
         })

@@ -45,6 +45,8 @@ class FeedGroup:
     type: str = FLAT
     aggregation_format: str = DEFAULT_AGGREGATION_FORMAT
     max_group_activities: int = 15
+    #: aggregated/notification feeds group the newest ``max_length`` entries (older ones age out)
+    max_length: int = 1000
     #: user tokens may read other users' feeds of this group (Stream: ``user`` yes, ``timeline`` no)
     public_read: bool = False
     #: user tokens may target other users' feeds of this group through ``to`` (``notification``)
@@ -62,6 +64,8 @@ class FeedGroup:
         group = cls(name=name, **dict(data))
         if not 1 <= group.max_group_activities <= 100:
             raise FeedConfigException(f"feed group {name!r}: max_group_activities must be 1..100")
+        if not 1 <= group.max_length <= 10_000:
+            raise FeedConfigException(f"feed group {name!r}: max_length must be 1..10000")
         return group
 
 
@@ -82,6 +86,18 @@ class AppConfig:
     api_key: str
     api_secret: str
     groups: Mapping[str, FeedGroup] = field(default_factory=default_groups)
+
+    def check_formats(self) -> None:
+        """Compile every aggregation format once: an invalid one is a start-up error, not a 400
+        on some later write. (Imports jinja2, so only the write side and the local runner call it.)"""
+        from feedline.aggregation.template import compile_format
+
+        for g in self.groups.values():
+            if g.type != FLAT:
+                try:
+                    compile_format(g.aggregation_format)
+                except FeedConfigException as exc:
+                    raise FeedConfigException(f"feed group {g.name!r}: {exc.detail}") from None
 
     def group(self, slug: str) -> FeedGroup:
         try:

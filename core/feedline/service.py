@@ -11,7 +11,7 @@ from urllib.parse import quote
 import ujson
 
 from feedline.config import FLAT, AppConfig, FeedGroup
-from feedline.errors import DoesNotExistException, FeedConfigException, InputException, StorageUnavailable
+from feedline.errors import DoesNotExistException, InputException, StorageUnavailable
 from feedline.fanout.messages import FanoutMessage
 from feedline.fanout.queue import FanoutQueue
 from feedline.models import ids
@@ -74,10 +74,23 @@ class FeedService:
     @staticmethod
     def require_flat(group: FeedGroup, what: str) -> None:
         if group.type != FLAT:
-            raise FeedConfigException(
-                f"{what}: the {group.type} feed group {group.name!r} is not supported yet by this "
-                f"server (flat feeds only)"
-            )
+            raise InputException.field(
+                "feed", f"{what}: {group.name!r} is an {group.type} feed group; only flat feeds can do this")
+
+    def place(self, key: bytes, body: bytes, feeds: Sequence[str], origin: str | None) -> None:
+        """Write one activity into feeds of any type: flat feeds get a plain entry in one call,
+        aggregated/notification feeds an entry carrying the group key rendered for that feed."""
+        flat = []
+        for fid in feeds:
+            group = self.group_of(fid)
+            if group.type == FLAT:
+                flat.append(fid)
+            else:
+                from feedline.aggregation.feeds import group_entry
+
+                self.storage.add_entries(fid, [group_entry(group, fid, key, body, origin)])
+        if flat:
+            self.storage.add_to_feeds(key, flat, origin)
 
     # ---- activities -------------------------------------------------------------------------
     def validate(self, payloads: Sequence[object]) -> list[Activity]:
@@ -99,19 +112,20 @@ class FeedService:
         before the error propagates (the client sees 503 and may retry: ids are deterministic,
         so a retry is an upsert, never a duplicate).
         """
-        self.require_flat(self.group_of(fid), "add activity")
-        for act in activities:
-            for target in act.to:
-                self.require_flat(self.group_of(target), f"to target {target}")
+        for target in {t for act in activities for t in act.to}:
+            self.group_of(target)  # unknown groups fail before anything is written
         existing = self.storage.get_activities([a.key for a in activities])
         self.storage.put_activities([record(a, fid) for a in activities])
-        self.storage.add_entries(fid, [Entry(a.key, None) for a in activities])
+        if self.group_of(fid).type == FLAT:
+            self.storage.add_entries(fid, [Entry(a.key, None) for a in activities])
         messages = []
         for act in activities:
-            for target in act.to:
-                self.storage.add_to_feeds(act.key, [target], None)
+            if self.group_of(fid).type != FLAT:
+                self.place(act.key, act.body, [fid], None)
+            self.place(act.key, act.body, act.to, None)
             for source in (fid, *act.to):
-                if not self._fan_out_inline(act.key, source):
+                # only flat feeds have followers (aggregated/notification feeds cannot be followed)
+                if self.group_of(source).type == FLAT and not self._fan_out_inline(act.key, source):
                     messages.append(FanoutMessage("add", act.id, source))
         try:
             self.queue.send(messages)
@@ -297,11 +311,11 @@ class FeedService:
         targets = []
         for f in feeds:
             slug, uid = parse_feed_id(f, "feeds")
-            self.require_flat(self.app.group(slug), f"add_to_many into {f}")
+            self.app.group(slug)
             targets.append(f"{slug}:{uid}")
         [act] = self.validate([payload])
         self.storage.put_activities([record(act, None)])
-        self.storage.add_to_feeds(act.key, list(dict.fromkeys(targets)), None)
+        self.place(act.key, act.body, list(dict.fromkeys(targets)), None)
         return act
 
     def update_to_targets(self, fid: str, data: object) -> tuple[bytes, list[str], list[str]]:
@@ -337,16 +351,16 @@ class FeedService:
         added = [t for t in wanted if t not in current]
         removed = [t for t in current if t not in wanted]
         for t in added:
-            self.require_flat(self.group_of(t), f"to target {t}")
+            self.group_of(t)
         doc["to"] = wanted
         act = build(doc, self.clock(), keep_key=key)
         self.storage.put_activities([record(act, None)])
-        for t in added:
-            self.storage.add_to_feeds(key, [t], None)
+        self.place(key, act.body, added, None)
         for t in removed:
             self.storage.remove_entries(t, [key])
-        self.queue.send([FanoutMessage("add", act.id, t) for t in added]
-                        + [FanoutMessage("remove", act.id, t) for t in removed])
+        flat = [t for t in (*added, *removed) if self.group_of(t).type == FLAT]
+        self.queue.send([FanoutMessage("add", act.id, t) for t in added if t in flat]
+                        + [FanoutMessage("remove", act.id, t) for t in removed if t in flat])
         return act.body, added, removed
 
     def delete_everywhere(self, keys: Sequence[bytes]) -> tuple[list[str], int]:
@@ -383,7 +397,7 @@ class FeedService:
         tgroup = self.app.group(slug)
         if tgroup.type != FLAT:
             raise InputException.field("target", f"only flat feeds can be followed; {slug!r} is {tgroup.type}")
-        self.require_flat(self.group_of(source), "follow")
+        self.require_flat(self.group_of(source), "follow other feeds")
         return target_fid
 
     @staticmethod

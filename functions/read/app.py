@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from feedline.api import params
 from feedline.api.base import Api
+from feedline.config import FLAT
 from feedline.models import ids
 from feedline.errors import InputException
-from feedline.serialization import assemble_page, encode_origin, json_bytes
+from feedline.serialization import assemble_page, json_bytes
 from feedline.service import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from feedline.storage.base import Match
 
@@ -22,18 +23,22 @@ lambda_handler = api
 def read_feed(slug: str, uid: str):
     svc = api.rt.service
     slug, uid = api.path_value(slug), api.path_value(uid)
-    fid, _ = svc.feed(slug, uid)
+    fid, group = svc.feed(slug, uid)
     api.principal("feed", "read", fid)
     q = api.query
     limit = params.integer(q, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT, clamp=True)
     offset = params.integer(q, "offset", 0, 0, MAX_OFFSET)
+    if group.type != FLAT:
+        from feedline.aggregation.feeds import parse_mark, read_groups
+
+        page = read_groups(svc.storage, group, fid, limit, offset, params.id_range(q), f"/api/v1.0/feed/{slug}/{uid}/",
+                           parse_mark(q.get("mark_seen")), parse_mark(q.get("mark_read")))
+        return api.raw(page.assemble(api.duration()))
     # Feedline extension: ?verb= / ?actor= filter a flat feed server-side
     verb, actor = q.get("verb"), q.get("actor")
     match = Match(verb or None, actor or None) if (verb or actor) else None
     page = svc.read_flat(fid, limit, offset, params.id_range(q), f"/api/v1.0/feed/{slug}/{uid}/", match)
-    rows = page.rows
-    return api.raw(assemble_page([r[1] for r in rows], [encode_origin(r[2]) for r in rows],
-                                 page.next, api.duration()))
+    return api.raw(assemble_page(page.rows, page.next, api.duration()))
 
 
 def _follow_listing(slug: str, uid: str, followers: bool):

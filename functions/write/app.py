@@ -9,7 +9,7 @@ from feedline.errors import InputException
 from feedline.serialization import json_bytes
 from feedline.service import MAX_BATCH_ACTIVITIES
 
-api = Api("write")
+api = Api("write", check_formats=True)
 lambda_handler = api
 
 
@@ -141,3 +141,36 @@ def delete_everywhere():
     keys = svc.lookup_keys(params.listing(api.query, "ids"), params.listing(api.query, "foreign_ids"))
     removed, entries = svc.delete_everywhere(keys)
     return api.ok({"removed": removed, "entries": entries})
+
+
+@api.post("/api/v1.0/feed/<slug>/<uid>/mark/")
+def mark(slug: str, uid: str):
+    """Feedline extension: mark a notification feed and get the *new* state back.
+
+    Body: ``{"mark_seen": true | [group ids] | "id,id", "mark_read": ..., "limit": 25}``. Unlike
+    ``GET ...?mark_seen=`` (which answers with the state before the marks, as Stream does), this
+    answers with the page after them.
+    """
+    from feedline.aggregation.feeds import parse_mark, read_groups
+    from feedline.config import NOTIFICATION
+    from feedline.service import DEFAULT_LIMIT, MAX_LIMIT
+    from feedline.storage.base import EVERYTHING
+
+    svc = api.rt.service
+    slug, uid = api.path_value(slug), api.path_value(uid)
+    fid, group = svc.feed(slug, uid)
+    api.principal("feed", "write", fid)
+    if group.type != NOTIFICATION:
+        raise InputException.field("feed", f"{slug!r} is not a notification feed group")
+    data = api.body()
+    if not isinstance(data, dict):
+        raise InputException.field("body", "expected {mark_seen, mark_read}")
+    seen, read = parse_mark(data.get("mark_seen")), parse_mark(data.get("mark_read"))
+    if seen is None and read is None:
+        raise InputException.field("mark_seen", "give mark_seen and/or mark_read")
+    limit = params.integer({"limit": str(data.get("limit", DEFAULT_LIMIT))}, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT,
+                           clamp=True)
+    base = f"/api/v1.0/feed/{slug}/{uid}/"
+    read_groups(svc.storage, group, fid, 0, 0, EVERYTHING, base, seen, read)
+    page = read_groups(svc.storage, group, fid, limit, 0, EVERYTHING, base)
+    return api.raw(page.assemble(api.duration()))

@@ -136,6 +136,10 @@ show_log_tail() {
 # made in a temp folder and moved into place only when Maven succeeded, so an
 # interrupted fetch is retried instead of leaving a half-filled cache.
 fetch_jars() {
+    # Absolute, so the classpath and -javaagent do not depend on the cwd.
+    mkdir -p "$CACHE_HOME"
+    CACHE_HOME=$(cd "$CACHE_HOME" && pwd)
+    LIB_DIR=$CACHE_HOME/$CASS_VERSION/lib
     if [[ -f $LIB_DIR/.complete ]]; then
         return 0
     fi
@@ -145,10 +149,12 @@ fetch_jars() {
     tmp=$(mktemp -d "$CACHE_HOME/$CASS_VERSION/fetch.XXXXXX")
     log "fetching cassandra-all $CASS_VERSION and dependencies from Maven Central (first run only)..."
     # shellcheck disable=SC2086  # EXTRA_MVN_ARGS is intentionally word-split
-    if ! "$MVN" -B -q -Dstyle.color=never -f "$SCRIPT_DIR/pom.xml" $EXTRA_MVN_ARGS \
+    if ! "$MVN" -B -q -f "$SCRIPT_DIR/pom.xml" $EXTRA_MVN_ARGS \
             -Dcassandra.version="$CASS_VERSION" \
             dependency:copy-dependencies \
-            -DincludeScope=runtime -DoutputDirectory="$tmp/lib" >&2; then
+            -DincludeScope=runtime -DoutputDirectory="$tmp/lib" >"$tmp/maven.log" 2>&1; then
+        # Maven's own output is kept out of the way unless it failed.
+        tail -n 40 "$tmp/maven.log" >&2
         rm -rf "$tmp"
         die "Maven could not fetch cassandra-all $CASS_VERSION"
     fi
@@ -156,7 +162,7 @@ fetch_jars() {
     touch "$tmp/lib/.complete"
     rm -rf "$LIB_DIR"
     mv "$tmp/lib" "$LIB_DIR"
-    rmdir "$tmp"
+    rm -rf "$tmp"
     log "fetched $(find "$LIB_DIR" -name '*.jar' | wc -l | tr -d ' ') jars into $LIB_DIR in $((SECONDS - t0)) s"
 }
 
@@ -256,7 +262,7 @@ build_jvm_opts() {
 # --------------------------------------------------------------- commands ---
 wipe_data() {
     case $DATA in
-        "" | / | "$HOME" | "$HOME/") die "refusing to wipe '$DATA'" ;;
+        "" | / | "${HOME:-}" | "${HOME:-}/") die "refusing to wipe '$DATA'" ;;
     esac
     # Only wipe a folder this script created (marker) or an empty one.
     if [[ -n $(ls -A "$DATA" 2>/dev/null) && ! -f $DATA/$DATA_MARKER_NAME ]]; then
@@ -303,7 +309,9 @@ cmd_start() {
 
     log "starting Cassandra $CASS_VERSION: CQL 127.0.0.1:$NATIVE_PORT, data $DATA"
     local t0=$SECONDS
-    LOG_START_BYTE=$(wc -c <"$LOG_DIR/system.log" 2>/dev/null || echo 0)
+    if [[ -f $LOG_DIR/system.log ]]; then
+        LOG_START_BYTE=$(wc -c <"$LOG_DIR/system.log")
+    fi
     # nohup + background: the node outlives this script and ignores SIGHUP
     # (and, as an async command of a non-interactive shell, terminal SIGINT).
     # "$LIB_DIR/*" is Java's classpath wildcard: every jar in the folder.

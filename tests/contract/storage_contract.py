@@ -131,6 +131,23 @@ class StorageContract:
         assert page[0][1] == rec(key(3)).body
         assert [k for k, _, _ in store.read_page(f, 10, rng=Range(lt=key(3)))] == [key(1)]
 
+    def test_group_entries(self, store):
+        f = feed("notification")
+        store.add_entries(f, [Entry(key(1), None, "like_2020-01-01", "u1", "like"),
+                              Entry(key(2), "user:x", "post_2020-01-02", "u2", "post"), Entry(key(3), None)])
+        assert store.read_entries(f, 10) == [Entry(key(3), None), Entry(key(2), "user:x", "post_2020-01-02", "u2", "post"),
+                                             Entry(key(1), None, "like_2020-01-01", "u1", "like")]
+        store.add_entries(f, [Entry(key(1), None, "like_2020-01-01", "u9", "like")])  # upsert
+        assert store.read_entries(f, 1, rng=Range(lt=key(2)))[0].actor == "u9"
+
+    def test_marks(self, store):
+        f = feed("notification")
+        assert store.get_marks(f) is None
+        store.put_marks(f, b"\x00state-1")
+        store.put_marks(f, b"\x00state-2")
+        assert store.get_marks(f) == b"\x00state-2"
+        assert store.get_marks(feed("notification")) is None
+
     def test_actor_and_verb_are_stored(self, store):
         k = key(1)
         store.put_activities([rec(k, actor="julie", verb="like")])

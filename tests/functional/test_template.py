@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -217,6 +218,11 @@ def test_environment_has_what_the_runtime_reads_and_no_literal_secret():
                  "FEEDLINE_REQUIRE_EXTENSIONS"):
         assert name in env, name
     assert env["FEEDLINE_REQUIRE_EXTENSIONS"] == "1"
+    # no typo'd name: every FEEDLINE_* the template sets is one the code reads
+    read = set(re.findall(r"FEEDLINE_[A-Z0-9_]+", "".join(
+        p.read_text() for p in (ROOT / "core" / "feedline").rglob("*.py"))))
+    pending = {"FEEDLINE_CASSANDRA_KEYSPACES"}  # the Keyspaces switch: core/feedline/config.py to read it
+    assert {n for n in env if n.startswith("FEEDLINE_")} - read - pending == set()
     # the secret comes from Secrets Manager / SSM, never a literal
     secret = env["FEEDLINE_API_SECRET"]
     assert not isinstance(secret, str), secret

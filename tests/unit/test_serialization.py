@@ -40,11 +40,12 @@ def test_canonical_form(m):
 @pytest.mark.parametrize("m", TWINS)
 def test_page_assembly_is_valid_json(m):
     bodies = [_activity_py.encode_activity(ID, f"a{i}", "v", "o", "", "", TIME, {"n": i}, []) for i in range(3)]
-    origins = [m.encode_origin(None), m.encode_origin("user:1"), m.encode_origin("topic:x")]
-    page = json.loads(m.assemble_page(bodies, origins, "/api/v1.0/feed/user/1/?id_lt=x&limit=3", "1.00ms"))
-    assert [r["origin"] for r in page["results"]] == [None, "user:1", "topic:x"]
+    rows = [(b"k", b, o) for b, o in zip(bodies, [None, "user:1", "tópic:x"])]
+    page = json.loads(m.assemble_page(rows, "/api/v1.0/feed/user/1/?id_lt=x&limit=3", "1.00ms"))
+    assert [r["origin"] for r in page["results"]] == [None, "user:1", "tópic:x"]
     assert page["next"] == "/api/v1.0/feed/user/1/?id_lt=x&limit=3" and page["duration"] == "1.00ms"
-    assert json.loads(m.assemble_page([], [], "", "0.01ms")) == {"results": [], "next": "", "duration": "0.01ms"}
+    assert json.loads(m.assemble_page([], "", "0.01ms")) == {"results": [], "next": "", "duration": "0.01ms"}
+    assert m.encode_origin("user:é") == json.dumps("user:é", ensure_ascii=False).encode()
     assert json.loads(m.with_duration(bodies[0], "2ms"))["duration"] == "2ms"
 
 
@@ -67,7 +68,7 @@ class TestTwinsAgree:
     def test_assemble(self, fs, nxt):
         bodies = [_activity_py.encode_activity(ID, f["actor"], f["verb"], f["object_"], f["target"], f["foreign_id"],
                                                TIME, f["extra"], f["to"]) for f in fs]
-        origins = [_activity_py.encode_origin(f["to"][0] if f["to"] else None) for f in fs]
-        out = _activity_py.assemble_page(bodies, origins, nxt, "3.14ms")
-        assert self.c.assemble_page(bodies, origins, nxt, "3.14ms") == out
+        rows = [(b"k", b, f["to"][0] if f["to"] else None) for b, f in zip(bodies, fs)]
+        out = _activity_py.assemble_page(rows, nxt, "3.14ms")
+        assert self.c.assemble_page(rows, nxt, "3.14ms") == out
         assert len(json.loads(out)["results"]) == len(fs)

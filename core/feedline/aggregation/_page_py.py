@@ -26,7 +26,8 @@ Output (keys in this order; notification-only parts in brackets)::
 
 Every string is encoded by ``serialization.json_bytes`` (the compiled twin takes a byte-identical
 shortcut for printable ASCII without ``"`` or ``\\``). Raises ValueError if only one of
-``seen``/``read`` is given, if their length differs from ``groups``, or for an empty body.
+``seen``/``read`` is given, if their length differs from ``groups``, or for an empty body;
+TypeError if a body or an origin is not ``bytes``; IndexError for an index out of range.
 """
 
 from __future__ import annotations
@@ -61,29 +62,40 @@ def assemble_groups(
     unread: int,
 ) -> bytes:
     notification = _notification(seen, read, len(groups))
-    parts = []
+    # one flat list of parts joined once; bodies are cut with memoryviews (copied by the join only)
+    out = [b'{"results":[']
+    add = out.append
     for gi, (group_key, members, count, actor_count, newest, oldest) in enumerate(groups):
-        activities = []
-        for m in members:
-            body = bodies[m]
-            if not body:
-                raise ValueError("empty activity body")
-            activities.append(body[:-1] + b',"origin":' + origins[m] + b"}")
-        part = (
-            b'{"id":' + json_bytes(key_uuids[newest])
+        if gi:
+            add(b",")
+        add(b'{"id":' + json_bytes(key_uuids[newest])
             + b',"group":' + json_bytes(group_key)
             + b',"verb":' + json_bytes(verbs[newest])
             + b',"activity_count":%d,"actor_count":%d' % (count, actor_count)
             + b',"created_at":' + json_bytes(times[oldest])
             + b',"updated_at":' + json_bytes(times[newest])
-            + b',"activities":[' + b",".join(activities) + b"]"
-        )
+            + b',"activities":[')
+        sep = b""
+        for m in members:
+            body = bodies[m]
+            origin = origins[m]
+            if type(body) is not bytes or type(origin) is not bytes:
+                raise TypeError("bodies and origins must be bytes")
+            if not body:
+                raise ValueError("empty activity body")
+            add(sep)
+            add(memoryview(body)[:-1])
+            add(b',"origin":')
+            add(origin)
+            add(b"}")
+            sep = b","
         if notification:
-            part += (b',"is_seen":' + (b"true" if seen[gi] else b"false")  # type: ignore[index]
-                     + b',"is_read":' + (b"true" if read[gi] else b"false"))  # type: ignore[index]
-        parts.append(part + b"}")
-    counters = b',"unseen":%d,"unread":%d' % (unseen, unread) if notification else b""
-    return (
-        b'{"results":[' + b",".join(parts) + b"]" + counters
-        + b',"next":' + json_bytes(next_url) + b',"duration":' + json_bytes(duration) + b"}"
-    )
+            add(b'],"is_seen":' + (b"true" if seen[gi] else b"false")  # type: ignore[index]
+                + b',"is_read":' + (b"true" if read[gi] else b"false") + b"}")  # type: ignore[index]
+        else:
+            add(b"]}")
+    add(b"]")
+    if notification:
+        add(b',"unseen":%d,"unread":%d' % (unseen, unread))
+    add(b',"next":' + json_bytes(next_url) + b',"duration":' + json_bytes(duration) + b"}")
+    return b"".join(out)

@@ -27,8 +27,10 @@ log = logging.getLogger("feedline.api")
 class Api:
     """One function's routes plus the envelope. Call the instance as the Lambda handler."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, *, check_formats: bool = False):
         self.name = name
+        self.check_formats = check_formats
+        self._checked: runtime_mod.Runtime | None = None
         self.resolver = APIGatewayHttpResolver()
         self.get = self.resolver.get
         self.post = self.resolver.post
@@ -48,6 +50,10 @@ class Api:
     def __call__(self, event: dict, context: Any = None) -> dict:
         self._start = time.perf_counter()
         self.rt = runtime_mod.get()
+        if self.check_formats and self._checked is not self.rt:
+            # cold start of the write side: an invalid aggregation format fails here, loudly
+            self.rt.settings.app.check_formats()
+            self._checked = self.rt
         return self.resolver.resolve(event, context)
 
     @property

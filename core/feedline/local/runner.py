@@ -42,6 +42,7 @@ class LocalStack:
 
     def __init__(self, template: Template, settings: Settings, *, queue: FanoutQueue | None = None,
                  install: bool = True):
+        settings.app.check_formats()  # an invalid aggregation format stops the stack at start-up
         self.template = template
         self._modules: dict[str, Callable] = {}
         self._locks = {name: threading.Lock() for name in template.functions}

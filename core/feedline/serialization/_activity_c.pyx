@@ -48,20 +48,34 @@ cdef inline char* _put(char* p, bytes b):
     return p + n
 
 
-def assemble_page(bodies, origins, str next_url, str duration):
-    cdef Py_ssize_t n = len(bodies), i, total
+def assemble_page(rows, str next_url, str duration):
+    cdef Py_ssize_t n = len(rows), i, total
     cdef bytes nxt = json_bytes(next_url)
     cdef bytes dur = json_bytes(duration)
-    cdef bytes body, origin
-    if len(origins) < n:
-        n = len(origins)
+    cdef bytes body, enc
+    cdef tuple row
+    cdef object origin, last_origin = None
+    cdef bytes last_enc = b"null"
+    cdef list bodies = [None] * n
+    cdef list encs = [None] * n
     total = PyBytes_GET_SIZE(_HEAD) + PyBytes_GET_SIZE(_NEXT) + PyBytes_GET_SIZE(nxt) \
         + PyBytes_GET_SIZE(_DUR) + PyBytes_GET_SIZE(dur) + 1
     for i in range(n):
-        body = <bytes>bodies[i]
-        origin = <bytes>origins[i]
+        row = <tuple>rows[i]
+        body = <bytes>row[1]
+        origin = row[2]
+        # pages mostly repeat one origin: re-use its encoding (see encode_origin in the reference)
+        if origin is None:
+            enc = b"null"
+        elif origin is last_origin or origin == last_origin:
+            enc = last_enc
+        else:
+            enc = b'"' + (<str>origin).encode("utf-8") + b'"'
+            last_origin, last_enc = origin, enc
+        bodies[i] = body
+        encs[i] = enc
         # body minus its closing brace + ,"origin": + origin + } + separating comma
-        total += PyBytes_GET_SIZE(body) + PyBytes_GET_SIZE(_ORIGIN) + PyBytes_GET_SIZE(origin) + 1
+        total += PyBytes_GET_SIZE(body) + PyBytes_GET_SIZE(_ORIGIN) + PyBytes_GET_SIZE(enc) + 1
     if n > 0:
         total -= 1
     cdef bytes out = PyBytes_FromStringAndSize(NULL, total)
@@ -75,7 +89,7 @@ def assemble_page(bodies, origins, str next_url, str duration):
         memcpy(p, PyBytes_AS_STRING(body), PyBytes_GET_SIZE(body) - 1)
         p += PyBytes_GET_SIZE(body) - 1
         p = _put(p, _ORIGIN)
-        p = _put(p, <bytes>origins[i])
+        p = _put(p, <bytes>encs[i])
         p[0] = b'}'
         p += 1
     p = _put(p, _NEXT)

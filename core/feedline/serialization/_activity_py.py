@@ -54,15 +54,23 @@ def encode_activity(
 
 
 def encode_origin(feed: str | None) -> bytes:
-    """JSON of an ``origin`` value: ``null`` or the feed id string."""
-    return b"null" if feed is None else json_bytes(feed)
+    """JSON of an ``origin`` value: ``null`` or the feed id string.
+
+    Feed ids are validated as ``[\\w-]+:[\\w-]+`` before they are stored, and such strings never need
+    JSON escaping, so the UTF-8 bytes go between quotes as they are.
+    """
+    return b"null" if feed is None else b'"' + feed.encode("utf-8") + b'"'
 
 
-def assemble_page(
-    bodies: Sequence[bytes], origins: Sequence[bytes], next_url: str, duration: str
-) -> bytes:
-    """``{"results":[...],"next":...,"duration":...}`` from stored bodies and encoded origins."""
-    items = [body[:-1] + b',"origin":' + origin + b"}" for body, origin in zip(bodies, origins)]
+def assemble_page(rows: Sequence[tuple[bytes, bytes, str | None]], next_url: str, duration: str) -> bytes:
+    """``{"results":[...],"next":...,"duration":...}`` from storage rows ``(key, body, origin)``."""
+    cache: dict[str | None, bytes] = {}
+    items = []
+    for _key, body, origin in rows:
+        enc = cache.get(origin)
+        if enc is None:
+            enc = cache[origin] = encode_origin(origin)
+        items.append(body[:-1] + b',"origin":' + enc + b"}")
     return (
         b'{"results":[' + b",".join(items) + b'],"next":' + json_bytes(next_url)
         + b',"duration":' + json_bytes(duration) + b"}"

@@ -36,6 +36,11 @@ class ActivityRecord:
 class Entry:
     key: bytes
     origin: str | None
+    #: aggregated/notification feeds only: the group key rendered at write time, and the actor
+    #: and verb, so a read can group a window without fetching bodies
+    group: str | None = None
+    actor: str | None = None
+    verb: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +112,7 @@ class Storage(ABC):
     # ---- timelines --------------------------------------------------------------------------
     @abstractmethod
     def add_entries(self, feed: str, entries: Sequence[Entry]) -> None:
-        """Upsert entries into one feed."""
+        """Upsert entries into one feed (origin, group, actor and verb as given)."""
 
     @abstractmethod
     def add_to_feeds(self, key: bytes, feeds: Sequence[str], origin: str | None) -> None:
@@ -173,6 +178,15 @@ class Storage(ABC):
             if len(entries) < batch:
                 break
         return out
+
+    # ---- notification marks -----------------------------------------------------------------
+    @abstractmethod
+    def get_marks(self, feed: str) -> bytes | None:
+        """The feed's seen/read state (an opaque blob the service encodes), or None."""
+
+    @abstractmethod
+    def put_marks(self, feed: str, state: bytes) -> None:
+        """Replace the feed's seen/read state."""
 
     # ---- follows ----------------------------------------------------------------------------
     @abstractmethod

@@ -29,7 +29,14 @@ CREATE TABLE IF NOT EXISTS timeline (
     feed TEXT NOT NULL,
     key BLOB NOT NULL,
     origin TEXT,
+    grp TEXT,
+    actor TEXT,
+    verb TEXT,
     PRIMARY KEY (feed, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS marks (
+    feed TEXT PRIMARY KEY,
+    state BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS timeline_by_key ON timeline (key);
 CREATE TABLE IF NOT EXISTS follows (
@@ -75,6 +82,10 @@ class SQLiteStorage(Storage):
         for col in ("actor", "verb"):
             if col not in have:
                 conn.execute(f"ALTER TABLE activities ADD COLUMN {col} TEXT NOT NULL DEFAULT ''")
+        have = {row[1] for row in conn.execute("PRAGMA table_info(timeline)")}
+        for col in ("grp", "actor", "verb"):
+            if col not in have:
+                conn.execute(f"ALTER TABLE timeline ADD COLUMN {col} TEXT")
 
     def _write(self, sql: str, rows: Iterable[tuple]) -> None:
         with self._lock:
@@ -124,9 +135,10 @@ class SQLiteStorage(Storage):
     # ---- timelines --------------------------------------------------------------------------
     def add_entries(self, feed: str, entries: Sequence[Entry]) -> None:
         self._write(
-            "INSERT INTO timeline (feed, key, origin) VALUES (?, ?, ?) "
-            "ON CONFLICT (feed, key) DO UPDATE SET origin = excluded.origin",
-            [(feed, e.key, e.origin) for e in entries],
+            "INSERT INTO timeline (feed, key, origin, grp, actor, verb) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (feed, key) DO UPDATE SET origin = excluded.origin, grp = excluded.grp, "
+            "actor = excluded.actor, verb = excluded.verb",
+            [(feed, e.key, e.origin, e.group, e.actor, e.verb) for e in entries],
         )
 
     def add_to_feeds(self, key: bytes, feeds: Sequence[str], origin: str | None) -> None:
@@ -161,10 +173,11 @@ class SQLiteStorage(Storage):
         if own_only:
             where += " AND origin IS NULL"
         rows = self._query(
-            f"SELECT key, origin FROM timeline WHERE feed = ?{where} ORDER BY key DESC LIMIT ? OFFSET ?",
+            f"SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ?{where} "
+            "ORDER BY key DESC LIMIT ? OFFSET ?",
             (feed, *params, limit, offset),
         )
-        return [Entry(k, o) for k, o in rows]
+        return [Entry(*r) for r in rows]
 
     def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
                   match: Match | None = None) -> list[tuple[bytes, bytes, str | None]]:
@@ -194,6 +207,15 @@ class SQLiteStorage(Storage):
         with self._lock:
             cur = self.conn.execute("DELETE FROM timeline WHERE feed = ? AND origin = ?", (feed, origin))
             return cur.rowcount
+
+    # ---- notification marks -----------------------------------------------------------------
+    def get_marks(self, feed: str) -> bytes | None:
+        rows = self._query("SELECT state FROM marks WHERE feed = ?", (feed,))
+        return rows[0][0] if rows else None
+
+    def put_marks(self, feed: str, state: bytes) -> None:
+        self._write("INSERT INTO marks (feed, state) VALUES (?, ?) "
+                    "ON CONFLICT (feed) DO UPDATE SET state = excluded.state", [(feed, state)])
 
     # ---- follows ----------------------------------------------------------------------------
     def add_follow(self, source: str, target: str, created_us: int) -> bool:
