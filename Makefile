@@ -12,7 +12,9 @@ export FEEDLINE_API_KEY    ?= local-key
 export FEEDLINE_API_SECRET ?= local-secret-change-me-for-anything-shared
 export FEEDLINE_SQLITE_PATH ?= .feedline/feedline.db
 
-.PHONY: venv install run test test-fast test-pure bench clean
+SAMVENV := .venv-sam
+
+.PHONY: venv install run test test-fast bench bench-smoke sam-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +39,24 @@ test-fast: install
 	FEEDLINE_REQUIRE_EXTENSIONS=1 $(BIN)/python -m pytest -q -x -m "not cassandra and not slow"
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --backends sqlite,cassandra
+
+# CI's smoke run of every benchmark (few rounds: it keeps them from rotting, it proves no figure)
+bench-smoke: install
+	$(BIN)/python bench/run.py --quick --backends sqlite
+
+# The deployment path without Docker: template validation, our cfn-lint rules, `sam build` of the
+# layer (Cython core cross-compiled for Lambda's glibc with zig), and the glibc/import checks.
+$(SAMVENV)/bin/sam:
+	$(PYTHON) -m venv $(SAMVENV)
+	$(SAMVENV)/bin/pip install -q --upgrade pip
+	$(SAMVENV)/bin/pip install -q aws-sam-cli
+
+sam-check: install $(SAMVENV)/bin/sam
+	SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam validate --lint
+	$(BIN)/cfn-lint --append-rules infra/cfn-lint-rules -- template.yaml
+	SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam build --build-in-source
+	FEEDLINE_LAYER_DIR=.aws-sam/build/CoreLayer $(BIN)/python -m pytest -q tests/functional/test_template.py
 
 clean:
 	rm -rf build dist *.egg-info core/*.egg-info .pytest_cache .hypothesis

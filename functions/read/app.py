@@ -19,7 +19,7 @@ api = Api("read")
 lambda_handler = api
 
 
-@api.get("/api/v1.0/feed/<slug>/<uid>/")
+@api.fast("GET", "/api/v1.0/feed/<slug>/<uid>/")
 def read_feed(slug: str, uid: str):
     svc = api.rt.service
     slug, uid = api.path_value(slug), api.path_value(uid)

@@ -56,3 +56,54 @@ def test_invoke_function_directly(stack):
     assert stack.invoke("FanoutFunction", event) == {"batchItemFailures": [{"itemIdentifier": "1"}]}
     with pytest.raises(KeyError):
         stack.invoke("NoSuchFunction", {})
+
+
+def test_feedline_invoke_runs_each_function_on_the_event_files(tmp_path):
+    """`feedline invoke` (the CLI, like `sam local invoke`) on tests/events: write, read, fan-out."""
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "FEEDLINE_API_KEY": "local-key", "FEEDLINE_API_SECRET": "local-secret",
+           "FEEDLINE_SQLITE_PATH": str(tmp_path / "invoke.db"), "POWERTOOLS_LOG_LEVEL": "ERROR",
+           "PYTHONWARNINGS": "ignore"}
+
+    def invoke(function, event):
+        out = subprocess.run([sys.executable, "-m", "feedline.cli", "invoke", function, "--event",
+                              str(ROOT / "tests" / "events" / event)], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    added = invoke("WriteFunction", "add_activity.json")
+    assert added["statusCode"] == 200, added
+    activity = json.loads(added["body"])
+    page = invoke("ReadFunction", "read_feed.json")
+    assert page["statusCode"] == 200
+    assert [r["id"] for r in json.loads(page["body"])["results"]] == [activity["id"]]
+    assert invoke("FanoutFunction", "fanout_sqs.json") == {"batchItemFailures": []}
+
+
+@pytest.mark.parametrize("path,query", [
+    ("/api/v1.0/feed/user/fast/", "limit=2"),
+    ("/api/v1.0/feed/us$er/fast/", ""),            # 400 from inside the route
+    ("/api/v1.0/feed/nosuch/fast/", ""),           # 400 FeedConfigException
+    ("/api/v1.0/feed/user/fast/", "id_lt=nope"),   # 400 bad cursor
+])
+def test_fast_route_answers_exactly_like_the_resolver(stack, path, query):
+    """The pre-dispatched GET feed route and powertools' resolver give the same response."""
+    from feedline.local.runner import http_event
+
+    call(stack, "POST", "/api/v1.0/feed/user/fast/", {"activities": [
+        {"actor": "a", "verb": "v", "object": str(i), "time": f"2020-01-0{i + 1}T00:00:00"} for i in range(3)]})
+    read = stack.handler("ReadFunction")
+    event = http_event("GET", path, f"api_key={API_KEY}&{query}", {"authorization": TOKEN, "stream-auth-type": "jwt"},
+                       b"", "GET", "/api/v1.0/{proxy+}", {})
+    fast = read(event, None)
+    saved, read._fast = read._fast, []
+    try:
+        slow = read(event, None)
+    finally:
+        read._fast = saved
+    strip = lambda r: {**r, "body": {k: v for k, v in json.loads(r["body"]).items() if k != "duration"}}  # noqa: E731
+    assert strip(fast) == strip(slow)
+    assert fast["statusCode"] in (200, 400)

@@ -8,7 +8,9 @@ failure (bad input is a 4xx with ``exception``/``code``/``detail``, never a 500)
 from __future__ import annotations
 
 import logging
+import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -41,6 +43,8 @@ class Api:
         self._auth_rt: runtime_mod.Runtime | None = None
         self.rt: runtime_mod.Runtime | None = None
         self._logger: Any = None
+        self._raw: dict = {}
+        self._fast: list[tuple[str, re.Pattern, Callable]] = []
         self.resolver.exception_handler(StreamError)(self._stream_error)
         self.resolver.exception_handler(StorageUnavailable)(self._unavailable)
         self.resolver.exception_handler(Exception)(self._crash)
@@ -54,7 +58,44 @@ class Api:
             # cold start of the write side: an invalid aggregation format fails here, loudly
             self.rt.settings.app.check_formats()
             self._checked = self.rt
+        self._raw = event
+        if self._fast:
+            method = (event.get("requestContext") or {}).get("http", {}).get("method")
+            path = event.get("rawPath") or ""
+            for m, rx, fn in self._fast:
+                if m == method:
+                    found = rx.match(path)
+                    if found is not None:
+                        return self._run_fast(fn, found.groups())
         return self.resolver.resolve(event, context)
+
+    def fast(self, method: str, route: str) -> Callable[[Callable], Callable]:
+        """Register ``route`` with powertools *and* as a pre-dispatched hot route.
+
+        Why: powertools' generic resolver costs ~30-45 µs a request (PERF-NOTES), a third of a feed
+        read's own CPU budget. The hot route is matched by one precompiled regex instead and runs
+        the same function under the same error envelope; every other route goes through powertools.
+        """
+        rx = re.compile("^" + re.sub(r"<\w+>", "([^/]+)", re.escape(route).replace(r"\<", "<").replace(r"\>", ">")) + "$")
+
+        def register(fn: Callable) -> Callable:
+            self.resolver.route(route, method)(fn)
+            self._fast.append((method, rx, fn))
+            return fn
+
+        return register
+
+    def _run_fast(self, fn: Callable, args: tuple) -> dict:
+        try:
+            resp = fn(*args)
+        except StreamError as err:
+            resp = self._stream_error(err)
+        except StorageUnavailable as err:
+            resp = self._unavailable(err)
+        except Exception as err:  # same answer the resolver's handler gives
+            resp = self._crash(err)
+        return {"statusCode": resp.status_code, "body": resp.body, "isBase64Encoded": False,
+                "headers": {"Content-Type": JSON}, "cookies": []}
 
     @property
     def logger(self) -> Any:
@@ -67,12 +108,12 @@ class Api:
 
     # ---- request helpers --------------------------------------------------------------------
     @property
-    def event(self) -> Any:
-        return self.resolver.current_event
+    def query(self) -> dict[str, str]:
+        return self._raw.get("queryStringParameters") or {}
 
     @property
-    def query(self) -> dict[str, str]:
-        return self.event.query_string_parameters or {}
+    def headers(self) -> dict[str, str]:
+        return self._raw.get("headers") or {}
 
     @staticmethod
     def path_value(value: str) -> str:
@@ -83,7 +124,7 @@ class Api:
         assert rt is not None
         if self._auth is None or self._auth_rt is not rt:
             self._auth, self._auth_rt = Authenticator(rt.settings.app), rt
-        headers = self.event.headers or {}
+        headers = self.headers
         who = self._auth.authenticate(
             self.query.get("api_key"),
             headers.get("authorization") or headers.get("Authorization"),
@@ -93,10 +134,10 @@ class Api:
         return who
 
     def body(self) -> Any:
-        raw = self.event.body
+        raw = self._raw.get("body")
         if raw is None or raw == "":
             raise InputException("request body is missing: expected JSON", {"body": ["required"]})
-        if self.event.is_base64_encoded:
+        if self._raw.get("isBase64Encoded"):
             import base64
 
             raw = base64.b64decode(raw)
@@ -139,7 +180,7 @@ class Api:
         return self._error(StreamError(f"internal error: {type(err).__name__}"))
 
     def _not_found(self, _exc: Exception) -> Response:
-        ev = self.event
-        err = StreamError(f"no such endpoint: {ev.request_context.http.method} {ev.raw_path}", status_code=404)
+        method = (self._raw.get("requestContext") or {}).get("http", {}).get("method")
+        err = StreamError(f"no such endpoint: {method} {self._raw.get('rawPath')}", status_code=404)
         err.exception = "NotFound"
         return self._error(err)
