@@ -128,12 +128,17 @@ def section_read(backend: str, quick: bool, tmp: Path) -> list[str]:
     from feedline.local.runner import http_event
     from feedline.storage.base import Entry
 
-    settings, store = open_backend(backend, tmp)
-    acts = activities(200)
     from feedline.service import record
 
+    settings, store = open_backend(backend, tmp)
+    acts = activities(600)
     store.put_activities([record(a, "user:bench") for a in acts])
-    store.add_entries("timeline:bench", [Entry(a.key, "user:bench") for a in acts])
+    store.add_entries("timeline:bench", [Entry(a.key, "user:bench") for a in acts[:200]])
+    # aggregated and notification feeds: 40 groups of 15 consecutive activities (10 distinct actors
+    # each), as the write path stores them (group key, actor and verb on the entry)
+    for fid in ("aggregated:bench", "notification:bench"):
+        store.add_entries(fid, [Entry(a.key, None, f"group-{i // 15:02d}", f"user:{i % 10}", a.verb)
+                                for i, a in enumerate(acts)])
     timed = TimedStorage(store)
     rt = runtime.build(settings, storage=timed)
     runtime.install(rt)
@@ -141,24 +146,29 @@ def section_read(backend: str, quick: bool, tmp: Path) -> list[str]:
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     token = jwt.encode({"resource": "*", "action": "*", "feed_id": "*"}, settings.app.api_secret, algorithm="HS256")
-    event = http_event("GET", "/api/v1.0/feed/timeline/bench/", "api_key=bench-key&limit=25",
-                       {"authorization": token, "stream-auth-type": "jwt"}, b"", "GET", "/api/v1.0/{proxy+}",
-                       {"proxy": "feed/timeline/bench/"})
-    resp = mod.lambda_handler(event, None)
-    assert resp["statusCode"] == 200 and len(json.loads(resp["body"])["results"]) == 25
-    n = 200 if quick else 3000
-    walls, own = [], []
-    for _ in range(n):
-        timed.waited = 0.0
-        t = time.perf_counter()
-        mod.lambda_handler(event, None)
-        wall = time.perf_counter() - t
-        walls.append(wall * 1e6)
-        own.append((wall - timed.waited) * 1e6)
+    lines = []
+    for label, feed, query in [("flat page of 25", "timeline/bench", ""),
+                               ("aggregated page of 25 groups (15 each)", "aggregated/bench", ""),
+                               ("notification page of 25 groups + mark_seen", "notification/bench", "&mark_seen=true")]:
+        event = http_event("GET", f"/api/v1.0/feed/{feed}/", f"api_key=bench-key&limit=25{query}",
+                           {"authorization": token, "stream-auth-type": "jwt"}, b"", "GET", "/api/v1.0/{proxy+}",
+                           {"proxy": f"feed/{feed}/"})
+        resp = mod.lambda_handler(event, None)
+        assert resp["statusCode"] == 200 and len(json.loads(resp["body"])["results"]) == 25, resp["body"][:300]
+        n = 100 if quick else (3000 if "flat" in label else 1000)
+        walls, own = [], []
+        for _ in range(n):
+            timed.waited = 0.0
+            t = time.perf_counter()
+            mod.lambda_handler(event, None)
+            wall = time.perf_counter() - t
+            walls.append(wall * 1e6)
+            own.append((wall - timed.waited) * 1e6)
+        lines.append(f"| read handler, {label} ({backend}) | {median(walls):.0f} | {p99(walls):.0f} | "
+                     f"{median(own):.0f} | {median(walls) - median(own):.0f} |")
     runtime.install(None)
     store.close()
-    return [f"| read handler, flat page of 25 ({backend}) | {median(walls):.0f} | {p99(walls):.0f} | "
-            f"{median(own):.0f} | {median(walls) - median(own):.0f} |"]
+    return lines
 
 
 def section_fanout(backend: str, quick: bool, tmp: Path) -> list[str]:
@@ -199,19 +209,25 @@ def section_coldstart(quick: bool) -> list[str]:
             "s=importlib.util.spec_from_file_location('app',sys.argv[1]);m=importlib.util.module_from_spec(s);"
             "s.loader.exec_module(m);print((time.perf_counter()-t)*1000, 'boto3' in sys.modules)")
     env = dict(os.environ)
+    cmd = [sys.executable]
     layer = os.environ.get("FEEDLINE_LAYER_DIR")
-    if layer:  # measure against the Lambda layer's own site-packages (what ships)
+    where = "the dev venv"
+    if layer:  # what ships: stdlib + the built layer only (-S: no venv site-packages), as in Lambda
         env["PYTHONPATH"] = str(Path(layer) / "python")
-    lines = ["| function | import, median of fresh processes (ms) | imports boto3 |", "|---|---:|---|"]
-    n = 3 if quick else 15
-    for fn in ("read", "write", "fanout"):
-        times, boto = [], False
-        for _ in range(n):
-            out = subprocess.run([sys.executable, "-c", code, str(ROOT / "functions" / fn / "app.py")], env=env,
+        cmd.append("-S")
+        where = f"the built layer ({layer})"
+    lines = [f"| function ({where}) | import, median of fresh processes (ms) | imports boto3 |", "|---|---:|---|"]
+    n = 3 if quick else 21
+    times: dict[str, list[float]] = {fn: [] for fn in ("read", "write", "fanout")}
+    boto: dict[str, bool] = {}
+    for _ in range(n):  # interleaved, so machine load hits every function alike
+        for fn in times:
+            out = subprocess.run([*cmd, "-c", code, str(ROOT / "functions" / fn / "app.py")], env=env,
                                  capture_output=True, text=True, check=True).stdout.split()
-            times.append(float(out[0]))
-            boto = out[1] == "True"
-        lines.append(f"| {fn} | {statistics.median(times):.0f} | {'yes' if boto else 'no'} |")
+            times[fn].append(float(out[0]))
+            boto[fn] = out[1] == "True"
+    for fn, ts in times.items():
+        lines.append(f"| {fn} | {statistics.median(ts):.0f} | {'yes' if boto[fn] else 'no'} |")
     return lines
 
 

@@ -140,6 +140,19 @@ class StorageContract:
         store.add_entries(f, [Entry(key(1), None, "like_2020-01-01", "u9", "like")])  # upsert
         assert store.read_entries(f, 1, rng=Range(lt=key(2)))[0].actor == "u9"
 
+    def test_read_window_and_bodies(self, store):
+        f = feed("aggregated")
+        store.add_entries(f, [Entry(key(t), "user:o" if t % 2 else None, f"g{t % 3}", f"u{t}", "like")
+                              for t in range(6)])
+        keys, origins, groups, actors, verbs = store.read_window(f, 4)
+        assert list(keys) == [key(5), key(4), key(3), key(2)]
+        assert list(origins) == ["user:o", None, "user:o", None]
+        assert list(groups) == ["g2", "g1", "g0", "g2"] and list(actors) == ["u5", "u4", "u3", "u2"]
+        assert list(verbs) == ["like"] * 4
+        assert [list(c) for c in store.read_window(feed(), 4)] == [[]] * 5
+        store.put_activities([rec(key(1)), rec(key(2))])
+        assert store.get_bodies([key(1), key(2), key(9)]) == {key(1): rec(key(1)).body, key(2): rec(key(2)).body}
+
     def test_marks(self, store):
         f = feed("notification")
         assert store.get_marks(f) is None

@@ -93,8 +93,9 @@ def parse_mark(value: object) -> bool | list[str] | None:
 @dataclass
 class GroupedPage:
     groups: list[tuple]
-    keys: list[bytes]
-    entries: list[Entry]
+    keys: Sequence[bytes]
+    origins: list[str | None]
+    verbs: Sequence[str | None]
     bodies: dict[int, bytes]
     next: str
     seen: list[bool] | None = None
@@ -103,12 +104,23 @@ class GroupedPage:
     unread: int = 0
 
     def assemble(self, duration: str) -> bytes:
-        idx = {i for g in self.groups for i in g[1]}  # members
-        idx |= {g[4] for g in self.groups} | {g[5] for g in self.groups}
-        origins = {i: encode_origin(self.entries[i].origin) for i in idx}
-        verbs = {i: self.entries[i].verb or "" for i in idx}
-        uuids = {i: ids.key_to_uuid(self.keys[i]) for i in idx}
-        times = {i: ids.format_time(ids.key_time_us(self.keys[i])) for i in idx}
+        # ids, times and verbs only where a group header needs them (newest and oldest member)
+        heads = {i for g in self.groups for i in (g[4], g[5])}
+        uuids = {i: ids.key_to_uuid(self.keys[i]) for i in heads}
+        times = {i: ids.format_time(ids.key_time_us(self.keys[i])) for i in heads}
+        verbs = {g[4]: self.verbs[g[4]] or "" for g in self.groups}
+        if self.origins.count(None) == len(self.origins):
+            # the common case (entries arrive through `to`/add_to_many, not follows): built in C
+            origins: Sequence[bytes] | dict[int, bytes] = [b"null"] * len(self.origins)
+        else:
+            cache: dict[str | None, bytes] = {None: b"null"}
+            origins = {}
+            for i in self.bodies:
+                o = self.origins[i]
+                enc = cache.get(o)
+                if enc is None:
+                    enc = cache[o] = encode_origin(o)
+                origins[i] = enc
         return assemble_groups(self.groups, self.bodies, origins, verbs, uuids, times, self.seen, self.read,
                                self.next, duration, self.unseen, self.unread)
 
@@ -116,24 +128,27 @@ class GroupedPage:
 def read_groups(storage: Storage, group: FeedGroup, fid: str, limit: int, offset: int, rng: Range,
                 next_base: str, mark_seen: bool | list[str] | None = None,
                 mark_read: bool | list[str] | None = None) -> GroupedPage:
-    entries = storage.read_entries(fid, group.max_length)
+    keys, origins, gkeys, actors, verbs = storage.read_window(fid, group.max_length)
     for _attempt in range(2):
-        keys = [e.key for e in entries]
-        # an entry written before its feed was aggregated has no group: it stands alone
-        gkeys = [e.group if e.group is not None else ids.key_to_uuid(e.key) for e in entries]
-        groups = aggregate(keys, gkeys, [e.actor or "" for e in entries], group.max_group_activities)
+        if None in gkeys:
+            # an entry written before its feed was aggregated has no group: it stands alone
+            gkeys = [g if g is not None else ids.key_to_uuid(k) for k, g in zip(keys, gkeys)]
+        groups = aggregate(keys, gkeys, [a or "" for a in actors] if None in actors else actors,
+                           group.max_group_activities)
         page = select(groups, keys, lt=rng.lt, lte=rng.lte, gt=rng.gt, gte=rng.gte, offset=offset, limit=limit + 1)
         more = len(page) > limit
         page = page[:limit]
-        wanted = sorted({i for g in page for i in g[1]})
-        found = storage.get_activities([keys[i] for i in wanted])
-        if all(keys[i] in found for i in wanted):
+        wanted = [i for g in page for i in g[1]]
+        found = storage.get_bodies([keys[i] for i in wanted])
+        if len(found) == len(wanted):
             break
         # a removal is still propagating: leave its entries out and group again
-        entries = [e for e in entries if e.key in found or e.key not in {keys[i] for i in wanted}]
-    bodies = {i: found[keys[i]].body for i in wanted}
+        gone = {keys[i] for i in wanted if keys[i] not in found}
+        cols = [(k, o, g, a, v) for k, o, g, a, v in zip(keys, origins, gkeys, actors, verbs) if k not in gone]
+        keys, origins, gkeys, actors, verbs = (list(c) for c in zip(*cols)) if cols else ([], [], [], [], [])
+    bodies = dict(zip(wanted, map(found.__getitem__, map(keys.__getitem__, wanted))))
     nxt = f"{next_base}?id_lt={ids.key_to_uuid(keys[page[-1][4]])}&limit={limit}" if more and page else ""
-    out = GroupedPage(page, keys, entries, bodies, nxt)
+    out = GroupedPage(page, keys, origins, verbs, bodies, nxt)
     if group.type == NOTIFICATION:
         marks = Marks.decode(storage.get_marks(fid))
         out.seen = [marks.is_seen(g[0], keys[g[4]]) for g in page]

@@ -142,6 +142,21 @@ class Storage(ABC):
     def remove_by_origin(self, feed: str, origin: str) -> int:
         """Remove the entries of ``feed`` copied from ``origin`` (unfollow); returns how many."""
 
+    def read_window(self, feed: str, limit: int) -> tuple[Sequence, Sequence, Sequence, Sequence, Sequence]:
+        """The newest ``limit`` entries as columns ``(keys, origins, groups, actors, verbs)``.
+
+        Column form because an aggregated read groups the whole window in the compiled core:
+        one Python object per row (an ``Entry``) would cost more than the grouping itself.
+        Backends override this with a query that fills the columns directly.
+        """
+        entries = self.read_entries(feed, limit)
+        return ([e.key for e in entries], [e.origin for e in entries], [e.group for e in entries],
+                [e.actor for e in entries], [e.verb for e in entries])
+
+    def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """Stored bodies by key (unknown keys absent): the read path needs nothing else."""
+        return {k: r.body for k, r in self.get_activities(keys).items()}
+
     def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
                   match: Match | None = None) -> list[tuple[bytes, bytes, str | None]]:
         """``(key, body, origin)`` newest first: the entries joined with the stored bodies.

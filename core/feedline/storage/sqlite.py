@@ -124,6 +124,15 @@ class SQLiteStorage(Storage):
                 out[key] = ActivityRecord(key, body, fid, feed, actor, verb)
         return out
 
+    def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        out: dict[bytes, bytes] = {}
+        keys = list(dict.fromkeys(keys))
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(self._query(f"SELECT key, body FROM activities WHERE key IN ({marks})", tuple(chunk)))
+        return out
+
     def delete_activities(self, keys: Sequence[bytes]) -> None:
         self._write("DELETE FROM activities WHERE key = ?", [(k,) for k in keys])
 
@@ -178,6 +187,13 @@ class SQLiteStorage(Storage):
             (feed, *params, limit, offset),
         )
         return [Entry(*r) for r in rows]
+
+    def read_window(self, feed: str, limit: int) -> tuple[Sequence, Sequence, Sequence, Sequence, Sequence]:
+        rows = self._query("SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ? "
+                           "ORDER BY key DESC LIMIT ?", (feed, limit))
+        if not rows:
+            return [], [], [], [], []
+        return tuple(list(col) for col in zip(*rows))  # type: ignore[return-value]
 
     def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
                   match: Match | None = None) -> list[tuple[bytes, bytes, str | None]]:
