@@ -89,9 +89,25 @@ class DevServer:
         self.log.close()
 
 
-@pytest.fixture(scope="session")
-def dev_server(tmp_path_factory):
-    server = DevServer(tmp_path_factory.mktemp("dev-sqlite"))
+#: the end-to-end suite runs once per backend (FEEDLINE_TEST_BACKENDS narrows it, e.g. "sqlite")
+BACKENDS = [b.strip() for b in os.environ.get("FEEDLINE_TEST_BACKENDS", "sqlite,cassandra").split(",") if b.strip()]
+
+
+@pytest.fixture(scope="session", params=[
+    pytest.param(b, marks=[pytest.mark.cassandra] if b == "cassandra" else []) for b in BACKENDS])
+def dev_server(request, tmp_path_factory):
+    extra: dict[str, str] = {}
+    if request.param == "cassandra":
+        from feedline import db
+
+        node = request.getfixturevalue("cassandra_node")
+        keyspace = f"feedline_e2e_{uuid.uuid4().hex[:10]}"
+        base = request.getfixturevalue("cassandra_settings")
+        db.migrate(base.with_(cassandra_keyspace=keyspace))
+        extra = {"FEEDLINE_STORAGE": "cassandra", "FEEDLINE_CASSANDRA_HOSTS": node.host,
+                 "FEEDLINE_CASSANDRA_PORT": str(node.port), "FEEDLINE_CASSANDRA_KEYSPACE": keyspace}
+    server = DevServer(tmp_path_factory.mktemp(f"dev-{request.param}"), extra)
+    server.backend = request.param
     yield server
     server.stop()
 
@@ -107,3 +123,7 @@ def client(dev_server):
 def uid() -> str:
     """A fresh user id per test, so tests never see each other's feeds."""
     return uuid.uuid4().hex[:12]
+
+
+# Cassandra fixtures (imported last: tests.cassandra_support imports names defined above)
+from tests.cassandra_support import cassandra_node, cassandra_settings, cassandra_truncate  # noqa: E402,F401
