@@ -3,8 +3,9 @@
 Migrations are the files ``infra/cassandra/migrations/NNNN_name.cql``, applied in order, each
 once. What was applied is recorded in the keyspace's ``schema_migrations`` table with a checksum
 of the file, so running ``migrate`` again does nothing, and a file edited after it was applied
-is an error (write a new migration instead). Statements in the files are DDL with ``IF NOT
-EXISTS``, so a migration interrupted half-way is safely applied again.
+is an error (write a new migration instead). A migration interrupted half-way is safely applied
+again: files use ``CREATE ... IF NOT EXISTS``, and an ``ALTER TABLE ... ADD`` whose column is
+already there is skipped (CQL has no portable ``ADD IF NOT EXISTS``).
 
 Run it from one place (a deploy step, CI, a developer's shell), never from every Lambda cold
 start: concurrent schema changes of one table can leave Cassandra's nodes disagreeing on it.
@@ -17,7 +18,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ DDL_TIMEOUT_S = 30.0
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.cql$")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 _STRATEGY = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+_ALTER_ADD = re.compile(r"^\s*ALTER\s+TABLE\s+\S+\s+ADD\s", re.IGNORECASE)
 
 
 class MigrationError(RuntimeError):
@@ -102,27 +104,26 @@ def parse_replication(text: str) -> dict[str, Any]:
     return out
 
 
-def migrate(settings: "Settings", *, replication: Mapping[str, Any] | None = None,
+def migrate(settings: Settings, *, replication: Mapping[str, Any] | None = None,
             directory: Path | None = None, keyspace: str | None = None) -> list[str]:
     """Create the keyspace if needed and apply pending migrations; the ones applied (``NNNN_name``).
 
     ``replication`` is used only when the keyspace is created (default: ``LOCAL_REPLICATION``);
     an existing keyspace keeps its own (change it with ALTER KEYSPACE and a repair).
     """
+    from cassandra import InvalidRequest
     from cassandra.query import SimpleStatement
 
-    from feedline.storage.cassandra.session import CassandraSession
+    from feedline.storage.cassandra.session import CassandraSession, session_options
 
     keyspace = keyspace or settings.cassandra_keyspace
     if not _IDENT.match(keyspace):
         raise MigrationError(f"keyspace name {keyspace!r}: letters, digits and _, 48 at most")
     migrations = load_migrations(directory)
     replication_text = replication_cql(replication or LOCAL_REPLICATION)
-    options: dict[str, Any] = {}
-    if getattr(settings, "cassandra_protocol_version", None):
-        options["protocol_version"] = int(settings.cassandra_protocol_version)
+    options = {**session_options(settings), "request_timeout": DDL_TIMEOUT_S}
     cluster = CassandraSession(settings.cassandra_hosts, settings.cassandra_port, keyspace,
-                               settings.cassandra_dc, request_timeout=DDL_TIMEOUT_S, **options).build_cluster()
+                               settings.cassandra_dc, **options).build_cluster()
     applied: list[str] = []
     try:
         session = cluster.connect()
@@ -141,15 +142,23 @@ def migrate(settings: "Settings", *, replication: Mapping[str, Any] | None = Non
         for m in migrations:
             if m.version in done:
                 if done[m.version] != m.checksum:
-                    raise MigrationError(
-                        f"{m.path.name} changed after it was applied to {keyspace}: add a new migration instead")
+                    raise MigrationError(f"{m.path.name} changed after it was applied to {keyspace}: "
+                                         "add a new migration instead")
                 continue
             log.info("applying %s to %s", m.path.name, keyspace)
             for stmt in m.statements():
-                ddl(stmt)
+                try:
+                    ddl(stmt)
+                except InvalidRequest as exc:
+                    # CQL has no portable ADD IF NOT EXISTS: a re-run of an interrupted
+                    # migration meets the columns it added the first time
+                    if not (_ALTER_ADD.match(stmt) and "already exist" in str(exc)):
+                        raise
+                    log.info("%s: column already there (%s)", m.path.name, exc)
             if not cluster.control_connection.wait_for_schema_agreement():
-                raise MigrationError(f"nodes disagree on the schema after {m.path.name}; retry when they agree")
-            session.execute(record, (m.version, m.name, m.checksum, datetime.now(timezone.utc)))
+                raise MigrationError(f"nodes disagree on the schema after {m.path.name}: "
+                                     "retry when they agree")
+            session.execute(record, (m.version, m.name, m.checksum, datetime.now(UTC)))
             applied.append(f"{m.version}_{m.name}")
     finally:
         cluster.shutdown()

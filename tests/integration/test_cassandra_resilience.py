@@ -16,7 +16,7 @@ import uuid
 
 import jwt
 import pytest
-
+from feedline import runtime
 from feedline.errors import StorageUnavailable
 from feedline.fanout.handler import handle_sqs_event
 from feedline.fanout.messages import FanoutMessage
@@ -26,7 +26,7 @@ from feedline.local.runner import LocalStack
 from feedline.models import ids
 from feedline.storage.base import ActivityRecord, Entry
 from feedline.storage.cassandra import CassandraStorage
-from tests.cassandra_support import cassandra_node, cassandra_settings  # noqa: F401
+
 from tests.conftest import API_KEY, API_SECRET, ROOT
 
 pytestmark = pytest.mark.cassandra
@@ -225,6 +225,7 @@ def test_http_read_is_a_503_with_stream_error_body_then_recovers(cassandra_setti
         assert status == 200 and [r["id"] for r in page["results"]] == [act["id"]]
     finally:
         stack.close()
+        runtime.install(None)  # later tests build their own runtime, not this proxied one
 
 
 def _feed_state(store: CassandraStorage, feeds: list[str], key: bytes):
@@ -249,7 +250,8 @@ def test_redelivered_fanout_message_changes_nothing(cassandra_settings):
         first = _feed_state(store, [source, *followers], k)
         assert all(first[0][f] == [Entry(k, source)] for f in followers)
         for _ in range(2):  # SQS delivers at least once: the same message again, and an overlap
-            assert handle_sqs_event(sqs_event([add, chunk], receive_count=2), store) == {"batchItemFailures": []}
+            again = sqs_event([add, chunk], receive_count=2)
+            assert handle_sqs_event(again, store) == {"batchItemFailures": []}
             assert _feed_state(store, [source, *followers], k) == first
 
         remove = FanoutMessage("remove", ids.key_to_uuid(k), source).to_json()

@@ -22,12 +22,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from feedline.errors import StorageUnavailable
 from feedline.storage.cassandra import statements
+
+if TYPE_CHECKING:
+    from feedline.config import Settings
 
 log = logging.getLogger("feedline.storage.cassandra")
 
@@ -60,6 +63,19 @@ def _driver_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseEx
     # one: Overloaded, IsBootstrapping (the driver raises those error messages themselves).
     unavailable = connection + (cassandra.RequestExecutionException, protocol.RequestExecutionException)
     return connection, unavailable
+
+
+def session_options(settings: Settings) -> dict[str, Any]:
+    """``CassandraSession`` options the settings may carry beyond hosts/port/keyspace/dc.
+
+    ``cassandra_protocol_version`` (ScyllaDB and Amazon Keyspaces speak v4) is read only if the
+    settings define it, so this works with a ``Settings`` that has no such field yet.
+    """
+    options: dict[str, Any] = {}
+    protocol = getattr(settings, "cassandra_protocol_version", None)
+    if protocol:
+        options["protocol_version"] = int(protocol)
+    return options
 
 
 class CassandraSession:
@@ -98,7 +114,7 @@ class CassandraSession:
         self.rebuilds = 0
 
     # ---- building -----------------------------------------------------------------------------
-    def build_cluster(self, keyspace_known: bool = True) -> Any:
+    def build_cluster(self) -> Any:
         """A driver ``Cluster`` with our policies (also used by the migration runner)."""
         from cassandra import ConsistencyLevel
         from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
@@ -149,14 +165,18 @@ class CassandraSession:
         return self._session
 
     def _as_unavailable(self, exc: BaseException) -> BaseException:
-        _, unavailable = self.errors
-        if isinstance(exc, unavailable):
-            return StorageUnavailable(f"Cassandra at {','.join(self.hosts)}:{self.port} is unavailable: {exc}")
+        """``StorageUnavailable`` for a "cannot answer" driver error; other errors unchanged."""
         from cassandra import InvalidRequest
 
-        if isinstance(exc, InvalidRequest) and "keyspace" in str(exc).lower():
+        _, unavailable = self.errors
+        missing = f"keyspace '{self.keyspace}'".lower() in str(exc).lower()
+        if missing and isinstance(exc, (*unavailable, InvalidRequest)):
             # connect() to a keyspace that does not exist: the deployment was not migrated
-            return StorageUnavailable(f"keyspace {self.keyspace!r} is missing (run `feedline db migrate`): {exc}")
+            return StorageUnavailable(f"keyspace {self.keyspace!r} is missing or unreachable "
+                                      f"(run `feedline db migrate`): {exc}")
+        if isinstance(exc, unavailable):
+            where = f"{','.join(self.hosts)}:{self.port}"
+            return StorageUnavailable(f"Cassandra at {where} is unavailable: {exc}")
         return exc
 
     @property
@@ -194,7 +214,7 @@ class CassandraSession:
         self._last_used = None
 
     # ---- running ------------------------------------------------------------------------------
-    def run(self, fn: Callable[["CassandraSession"], T]) -> T:
+    def run(self, fn: Callable[[CassandraSession], T]) -> T:
         """Run ``fn(self)`` with the error mapping and the one idle retry described above.
 
         ``fn`` must be idempotent (it may run twice) and must finish reading its results (a page
@@ -244,7 +264,7 @@ class CassandraSession:
     def write(self, name: str, params: Sequence[Any]) -> None:
         self.run(lambda cs: cs._connect().execute(cs.prepared(name), params))
 
-    def concurrent(self, items: Iterable["tuple[str, Sequence[Any]] | Batch"],
+    def concurrent(self, items: Iterable[tuple[str, Sequence[Any]] | Batch],
                    concurrency: int = CONCURRENCY) -> list[Any]:
         """Run statements ``(name, params)`` (and ``Batch``es), ``concurrency`` in flight; their results.
 
@@ -283,7 +303,7 @@ class Batch:
     groups: Sequence[Sequence[tuple[str, Sequence[Any]]]]
 
     @classmethod
-    def rows(cls, name: str, rows: Iterable[Sequence[Any]]) -> "Batch":
+    def rows(cls, name: str, rows: Iterable[Sequence[Any]]) -> Batch:
         return cls([[(name, r)] for r in rows])
 
     def statements(self, prepared: Callable[[str], Any]) -> Iterator[Any]:

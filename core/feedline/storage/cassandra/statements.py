@@ -13,26 +13,34 @@ from __future__ import annotations
 #: every table the migrations create (tests empty them between cases)
 TABLES = (
     "activities", "activities_by_foreign_id", "timeline", "timeline_by_origin", "activity_feeds",
-    "follows_by_source", "follows_by_target", "following_by_time", "followers_by_time",
+    "follows_by_source", "follows_by_target", "following_by_time", "followers_by_time", "marks",
 )
 
 CQL: dict[str, str] = {
     # ---- activities ----------------------------------------------------------------------------
     # `feed` is bound to UNSET_VALUE when the record has none: the stored feed is kept (no null,
     # hence no tombstone), as SQLite's COALESCE does.
-    "activity_put": "INSERT INTO activities (id, body, foreign_id, feed, actor, verb) VALUES (?, ?, ?, ?, ?, ?)",
+    "activity_put": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb) "
+                     "VALUES (?, ?, ?, ?, ?, ?)"),
     # a few partitions by IN: one request (the coordinator fans out) instead of one per id; a
     # Python client on a small Lambda is CPU-bound per request. Chunked to IN_CHUNK ids.
     "activity_get": "SELECT id, body, foreign_id, feed, actor, verb FROM activities WHERE id IN ?",
+    "bodies_get": "SELECT id, body FROM activities WHERE id IN ?",
     "activity_delete": "DELETE FROM activities WHERE id = ?",
     "foreign_id_put": "INSERT INTO activities_by_foreign_id (foreign_id, key) VALUES (?, ?)",
     "foreign_id_keys": "SELECT key FROM activities_by_foreign_id WHERE foreign_id = ?",
     "foreign_id_delete": "DELETE FROM activities_by_foreign_id WHERE foreign_id = ? AND key = ?",
     # ---- timelines -----------------------------------------------------------------------------
+    # Entries without group/actor/verb (flat feeds, fan-out copies) do not name those columns:
+    # nothing is written to them (no null, no tombstone) and an existing value is kept.
     "timeline_put": "INSERT INTO timeline (feed, key, origin) VALUES (?, ?, ?)",
+    "timeline_put_grouped": ("INSERT INTO timeline (feed, key, origin, grp, actor, verb) "
+                             "VALUES (?, ?, ?, ?, ?, ?)"),
     "timeline_delete": "DELETE FROM timeline WHERE feed = ? AND key = ?",
     "timeline_has": "SELECT key FROM timeline WHERE feed = ? AND key = ?",
-    "timeline_origins": "SELECT key, origin FROM timeline WHERE feed = ? AND key IN ?",
+    "timeline_rows": "SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ? AND key IN ?",
+    # an aggregated read: the newest entries of a feed as columns, no cursor
+    "timeline_window": "SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ? LIMIT ?",
     "by_origin_put": "INSERT INTO timeline_by_origin (feed, origin, key) VALUES (?, ?, ?)",
     "by_origin_delete": "DELETE FROM timeline_by_origin WHERE feed = ? AND origin = ? AND key = ?",
     "by_origin_keys": "SELECT key FROM timeline_by_origin WHERE feed = ? AND origin = ?",
@@ -40,6 +48,9 @@ CQL: dict[str, str] = {
     "activity_feeds_delete": "DELETE FROM activity_feeds WHERE id = ? AND feed = ?",
     "activity_feeds_get": "SELECT feed, origin FROM activity_feeds WHERE id = ?",
     "activity_feeds_in": "SELECT feed, origin FROM activity_feeds WHERE id = ? AND feed IN ?",
+    # ---- notification marks --------------------------------------------------------------------
+    "marks_get": "SELECT state FROM marks WHERE feed = ?",
+    "marks_put": "INSERT INTO marks (feed, state) VALUES (?, ?)",
     # ---- follows -------------------------------------------------------------------------------
     "by_source_put": "INSERT INTO follows_by_source (source, target, created_us) VALUES (?, ?, ?)",
     "by_source_get": "SELECT created_us FROM follows_by_source WHERE source = ? AND target = ?",
@@ -59,9 +70,11 @@ CQL: dict[str, str] = {
     # Counts read the edge partition (exact, O(follows) work on the replica); a slug filter is a
     # clustering range ['slug:', 'slug;') since ';' follows ':'.
     "count_followers": "SELECT COUNT(*) FROM follows_by_target WHERE target = ?",
-    "count_followers_slug": "SELECT COUNT(*) FROM follows_by_target WHERE target = ? AND source >= ? AND source < ?",
+    "count_followers_slug": ("SELECT COUNT(*) FROM follows_by_target "
+                             "WHERE target = ? AND source >= ? AND source < ?"),
     "count_following": "SELECT COUNT(*) FROM follows_by_source WHERE source = ?",
-    "count_following_slug": "SELECT COUNT(*) FROM follows_by_source WHERE source = ? AND target >= ? AND target < ?",
+    "count_following_slug": ("SELECT COUNT(*) FROM follows_by_source "
+                             "WHERE source = ? AND target >= ? AND target < ?"),
 }
 
 _UPPER = {"": "", "lt": " AND key < ?", "lte": " AND key <= ?"}
@@ -78,7 +91,7 @@ def range_name(base: str, upper: str, lower: str) -> str:
 for _u, _uc in _UPPER.items():
     for _l, _lc in _LOWER.items():
         CQL[range_name("timeline_read", _u, _l)] = (
-            f"SELECT key, origin FROM timeline WHERE feed = ?{_uc}{_lc} LIMIT ?")
+            f"SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ?{_uc}{_lc} LIMIT ?")
         CQL[range_name("by_origin_read", _u, _l)] = (
             f"SELECT key FROM timeline_by_origin WHERE feed = ? AND origin = ?{_uc}{_lc}")
 del _u, _uc, _l, _lc

@@ -5,12 +5,14 @@ The rules this module keeps, so that any interrupted or redelivered operation co
 
 - ``timeline``, ``activities`` and the ``follows_by_*`` edges are the truth; the other tables
   index them. Writes go index first, truth second; deletes truth first, index second. So an index
-  may hold a row its table lost (a crash in between), never miss one, and readers that use an
-  index (own entries, unfollow, foreign ids, follow listings) check what they found against the
-  truth. Re-running the operation removes what was left behind.
+  may hold a row its table lost (a crash in between, an origin or foreign_id that changed), never
+  miss one, and readers that use an index (own entries, unfollow, foreign ids, follow listings)
+  check what they found against the truth. Re-running the operation removes what was left behind.
+- A timeline row and its ``timeline_by_origin`` row share the partition key (the feed) and are
+  written and deleted together, in one single-partition batch: one mutation, one request.
 - Every statement is an idempotent upsert or delete (no counters, no lightweight transactions).
-- Multi-partition work runs as concurrent single-partition statements; only rows of one partition
-  are ever batched.
+- Multi-partition work runs as concurrent single-partition statements (fan-out: one request per
+  feed); only writes to one partition key are ever batched.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from feedline.storage.base import EVERYTHING, ActivityRecord, Entry, Follow, Range, Storage
-from feedline.storage.cassandra.session import Batch, CassandraSession
+from feedline.storage.cassandra.session import Batch, CassandraSession, session_options
 from feedline.storage.cassandra.statements import range_name
 
 if TYPE_CHECKING:
@@ -52,39 +54,57 @@ def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
         yield list(items[i:i + size])
 
 
-def _entry_put(feed: str, key: bytes, origin: str) -> list[tuple[str, tuple]]:
-    return [("timeline_put", (feed, key, origin)), ("by_origin_put", (feed, origin, key))]
+def _entry_put(feed: str, key: bytes, origin: str, extra: tuple | None = None) -> list[tuple[str, tuple]]:
+    """A timeline row and its index row; ``extra`` = (group, actor, verb) of grouped feeds."""
+    put = ("timeline_put", (feed, key, origin)) if extra is None else (
+        "timeline_put_grouped", (feed, key, origin, *extra))
+    return [put, ("by_origin_put", (feed, origin, key))]
+
+
+def _extra(e: Entry) -> tuple | None:
+    if e.group is None and e.actor is None and e.verb is None:
+        return None
+    return (e.group, e.actor, e.verb)
+
+
+def _entry(row: tuple) -> Entry:
+    key, origin, group, actor, verb = row
+    return Entry(key, _from_origin(origin), group, actor, verb)
 
 
 def _entry_delete(feed: str, key: bytes, origin: str) -> list[tuple[str, tuple]]:
     return [("timeline_delete", (feed, key)), ("by_origin_delete", (feed, origin, key))]
 
 
+#: the stored origin of an entry that has none (the feed it was written to). Not null: writing a
+#: null writes a tombstone. Not '': Amazon Keyspaces refuses empty clustering values. Not a feed
+#: id: those always have a ':'.
+OWN = "-"
+
+
 def _origin(value: str | None) -> str:
-    # '' stands for "no origin": a null would be a tombstone, and '' can be part of a key
-    return value or ""
+    return value or OWN
+
+
+def _from_origin(value: str | None) -> str | None:
+    return None if value == OWN or not value else value
 
 
 class CassandraStorage(Storage):
     def __init__(self, hosts: Sequence[str] = ("127.0.0.1",), port: int = 9042, keyspace: str = "feedline",
                  local_dc: str = "datacenter1", *, session: CassandraSession | None = None,
-                 **session_options: Any):
+                 **options: Any):
         """Nothing connects here: the session is built by the first query.
 
-        ``session_options`` go to ``CassandraSession`` (``protocol_version``, timeouts,
-        ``ssl_context``, ``auth_provider``, ``consistency``).
+        ``options`` go to ``CassandraSession`` (``protocol_version``, timeouts, ``ssl_context``,
+        ``auth_provider``, ``consistency``).
         """
-        self.session = session or CassandraSession(hosts, port, keyspace, local_dc, **session_options)
+        self.session = session or CassandraSession(hosts, port, keyspace, local_dc, **options)
 
     @classmethod
-    def from_settings(cls, settings: "Settings") -> "CassandraStorage":
-        options: dict[str, Any] = {}
-        # Optional settings (Scylla / Keyspaces speak protocol v4): read only if config defines them.
-        protocol = getattr(settings, "cassandra_protocol_version", None)
-        if protocol:
-            options["protocol_version"] = int(protocol)
+    def from_settings(cls, settings: Settings) -> CassandraStorage:
         return cls(settings.cassandra_hosts, settings.cassandra_port, settings.cassandra_keyspace,
-                   settings.cassandra_dc, **options)
+                   settings.cassandra_dc, **session_options(settings))
 
     @property
     def keyspace(self) -> str:
@@ -103,25 +123,26 @@ class CassandraStorage(Storage):
         recs = list(latest.values())
         self.session.concurrent(("foreign_id_put", (r.foreign_id, r.key)) for r in recs if r.foreign_id)
         self.session.concurrent(
-            ("activity_put", (key_uuid(r.key), r.body, r.foreign_id, UNSET_VALUE if r.feed is None else r.feed,
-                              r.actor, r.verb))
+            ("activity_put", (key_uuid(r.key), r.body, r.foreign_id,
+                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb))
             for r in recs)
 
     def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
-        keys = list(dict.fromkeys(keys))
-        if not keys:
-            return {}
-        chunks = [[key_uuid(k) for k in c] for c in _chunks(keys)]
-        if len(chunks) == 1:
-            pages = [self.session.rows("activity_get", (chunks[0],))]
-        else:
-            pages = [list(rs) for rs in self.session.concurrent(("activity_get", (c,)) for c in chunks)]
         out: dict[bytes, ActivityRecord] = {}
-        for rows in pages:
-            for u, body, fid, feed, actor, verb in rows:
-                k = uuid_key(u)
-                out[k] = ActivityRecord(k, body or b"", fid or "", feed, actor or "", verb or "")
+        for u, body, fid, feed, actor, verb in self._by_ids("activity_get", keys):
+            k = uuid_key(u)
+            out[k] = ActivityRecord(k, body or b"", fid or "", feed, actor or "", verb or "")
         return out
+
+    def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        return {uuid_key(u): body or b"" for u, body in self._by_ids("bodies_get", keys)}
+
+    def _by_ids(self, name: str, keys: Sequence[bytes]) -> list[tuple]:
+        """Rows of an ``... WHERE id IN ?`` statement for ``keys``: chunks of ``IN_CHUNK``, concurrent."""
+        chunks = [[key_uuid(k) for k in c] for c in _chunks(list(dict.fromkeys(keys)))]
+        if len(chunks) <= 1:
+            return self.session.rows(name, (chunks[0],)) if chunks else []
+        return [row for rs in self.session.concurrent((name, (c,)) for c in chunks) for row in rs]
 
     def delete_activities(self, keys: Sequence[bytes]) -> None:
         keys = list(dict.fromkeys(keys))
@@ -141,13 +162,15 @@ class CassandraStorage(Storage):
 
     # ---- timelines --------------------------------------------------------------------------
     def add_entries(self, feed: str, entries: Sequence[Entry]) -> None:
-        latest = {e.key: _origin(e.origin) for e in entries}
+        latest = {e.key: e for e in entries}
         if not latest:
             return
         # reverse index first (one partition per activity), then the feed's partition: each
         # timeline row together with its timeline_by_origin row, in single-partition batches
-        self.session.concurrent(("activity_feeds_put", (key_uuid(k), feed, o)) for k, o in latest.items())
-        self.session.concurrent([Batch([_entry_put(feed, k, o) for k, o in latest.items()])])
+        self.session.concurrent(("activity_feeds_put", (key_uuid(k), feed, _origin(e.origin)))
+                                for k, e in latest.items())
+        self.session.concurrent([Batch([_entry_put(feed, k, _origin(e.origin), _extra(e))
+                                        for k, e in latest.items()])])
 
     def add_to_feeds(self, key: bytes, feeds: Sequence[str], origin: str | None) -> None:
         feeds = list(dict.fromkeys(feeds))
@@ -158,12 +181,13 @@ class CassandraStorage(Storage):
         # one request per feed: its timeline row and index row as one single-partition batch
         self.session.concurrent(Batch([_entry_put(f, key, o)]) for f in feeds)
 
+    def _held(self, feed: str, keys: Sequence[bytes]) -> dict[bytes, tuple]:
+        """The timeline rows ``(key, origin, group, actor, verb)`` of those of ``keys`` in ``feed``."""
+        return {r[0]: r for chunk in _chunks(keys) for r in self.session.rows("timeline_rows", (feed, chunk))}
+
     def _origins(self, feed: str, keys: Sequence[bytes]) -> dict[bytes, str]:
-        """Current ``{key: origin}`` of those of ``keys`` that ``feed`` holds."""
-        out: dict[bytes, str] = {}
-        for chunk in _chunks(keys):
-            out.update(self.session.rows("timeline_origins", (feed, chunk)))
-        return out
+        """Current stored ``{key: origin}`` of those of ``keys`` that ``feed`` holds."""
+        return {k: r[1] for k, r in self._held(feed, keys).items()}
 
     def remove_entries(self, feed: str, keys: Sequence[bytes]) -> None:
         held = self._origins(feed, list(dict.fromkeys(keys)))  # absent keys: no tombstones
@@ -204,37 +228,48 @@ class CassandraStorage(Storage):
             return self._read_own(feed, limit, offset, upper, lower, values)
         rows = self.session.rows(range_name("timeline_read", upper, lower),
                                  (feed, *values, min(offset + limit, _INT32_MAX)))
-        return [Entry(k, o or None) for k, o in rows[offset:]]
+        return [_entry(r) for r in rows[offset:]]
 
     def _read_own(self, feed: str, limit: int, offset: int, upper: str, lower: str,
                   values: list[bytes]) -> list[Entry]:
-        # own entries are the (feed, '') partition of timeline_by_origin, checked against timeline
+        # own entries are the (feed, OWN) slice of timeline_by_origin, checked against timeline
         out: list[Entry] = []
         skip = offset
         fetch = min(max(offset + limit, 16), SCAN_PAGE * 5)
-        for page in self.session.pages(range_name("by_origin_read", upper, lower), (feed, "", *values), fetch):
-            keys = [r[0] for r in page]
-            held = self._origins(feed, keys)
-            for k in keys:
-                if held.get(k) != "":
+        own = range_name("by_origin_read", upper, lower)
+        for page in self.session.pages(own, (feed, OWN, *values), fetch):
+            held = self._held(feed, [r[0] for r in page])
+            for (k,) in page:
+                row = held.get(k)
+                if row is None or row[1] != OWN:
                     continue
                 if skip:
                     skip -= 1
                     continue
-                out.append(Entry(k, None))
+                out.append(_entry(row))
                 if len(out) == limit:
                     return out
         return out
+
+    def read_window(self, feed: str, limit: int) -> tuple[Sequence, Sequence, Sequence, Sequence, Sequence]:
+        if limit <= 0:
+            return [], [], [], [], []
+        rows = self.session.rows("timeline_window", (feed, min(limit, _INT32_MAX)))
+        if not rows:
+            return [], [], [], [], []
+        keys, origins, groups, actors, verbs = (list(col) for col in zip(*rows))
+        return keys, [_from_origin(o) for o in origins], groups, actors, verbs
 
     def has_entry(self, feed: str, key: bytes) -> bool:
         return bool(self.session.rows("timeline_has", (feed, key)))
 
     def feeds_of_activity(self, key: bytes) -> list[tuple[str, str | None]]:
-        return [(f, o or None) for f, o in self.session.rows("activity_feeds_get", (key_uuid(key),))]
+        return [(f, _from_origin(o)) for f, o in self.session.rows("activity_feeds_get", (key_uuid(key),))]
 
     def remove_by_origin(self, feed: str, origin: str) -> int:
         removed = 0
-        keys = [r[0] for page in self.session.pages("by_origin_keys", (feed, origin), SCAN_PAGE * 5) for r in page]
+        pages = self.session.pages("by_origin_keys", (feed, origin), SCAN_PAGE * 5)
+        keys = [r[0] for page in pages for r in page]
         for chunk in _chunks(keys, SCAN_PAGE):
             current = self._origins(feed, chunk)
             held = {k: origin for k in chunk if current.get(k) == origin}
@@ -242,6 +277,14 @@ class CassandraStorage(Storage):
             self._remove_held(feed, held, stale=[(k, origin) for k in chunk if k not in held])
             removed += len(held)
         return removed
+
+    # ---- notification marks -----------------------------------------------------------------
+    def get_marks(self, feed: str) -> bytes | None:
+        rows = self.session.rows("marks_get", (feed,))
+        return rows[0][0] if rows else None
+
+    def put_marks(self, feed: str, state: bytes) -> None:
+        self.session.write("marks_put", (feed, state))
 
     # ---- follows ----------------------------------------------------------------------------
     def add_follow(self, source: str, target: str, created_us: int) -> bool:
@@ -256,21 +299,25 @@ class CassandraStorage(Storage):
         return True
 
     def remove_follow(self, source: str, target: str) -> bool:
-        a, b = self.session.concurrent([("by_source_get", (source, target)), ("by_target_get", (target, source))])
+        a, b = self.session.concurrent([("by_source_get", (source, target)),
+                                        ("by_target_get", (target, source))])
         created = {r[0] for r in [*a.current_rows, *b.current_rows]}
         if not created:
             return False
-        self.session.concurrent([("by_source_delete", (source, target)), ("by_target_delete", (target, source))])
+        self.session.concurrent([("by_source_delete", (source, target)),
+                                 ("by_target_delete", (target, source))])
         self.session.concurrent(
             [("following_delete", (source, c, target)) for c in created]
             + [("followers_delete", (target, c, source)) for c in created])
         return True
 
-    def list_followers(self, feed: str, limit: int, offset: int = 0, only: Iterable[str] = ()) -> list[Follow]:
+    def list_followers(self, feed: str, limit: int, offset: int = 0,
+                       only: Iterable[str] = ()) -> list[Follow]:
         found = self._list("followers_scan", "by_target_in", feed, limit, offset, only)
         return [Follow(other, feed, c) for c, other in found]
 
-    def list_following(self, feed: str, limit: int, offset: int = 0, only: Iterable[str] = ()) -> list[Follow]:
+    def list_following(self, feed: str, limit: int, offset: int = 0,
+                       only: Iterable[str] = ()) -> list[Follow]:
         found = self._list("following_scan", "by_source_in", feed, limit, offset, only)
         return [Follow(feed, other, c) for c, other in found]
 
@@ -281,7 +328,8 @@ class CassandraStorage(Storage):
             return []
         only = list(dict.fromkeys(only))
         if only:
-            rows = [(c, other) for chunk in _chunks(only) for other, c in self.session.rows(edges, (feed, chunk))]
+            rows = [(c, other) for chunk in _chunks(only)
+                    for other, c in self.session.rows(edges, (feed, chunk))]
             rows.sort(reverse=True)
             return rows[offset:offset + limit]
         out: list[tuple[int, str]] = []
@@ -310,7 +358,8 @@ class CassandraStorage(Storage):
         name = "count_followers" if followers else "count_following"
         if not slugs:
             return int(self.session.rows(name, (feed,), timeout=COUNT_TIMEOUT_S)[0][0])
-        return sum(int(self.session.rows(f"{name}_slug", (feed, f"{s}:", f"{s};"), timeout=COUNT_TIMEOUT_S)[0][0])
+        return sum(int(self.session.rows(f"{name}_slug", (feed, f"{s}:", f"{s};"),
+                                         timeout=COUNT_TIMEOUT_S)[0][0])
                    for s in dict.fromkeys(slugs))
 
     # ---- lifecycle --------------------------------------------------------------------------
@@ -322,7 +371,8 @@ def _bounds(rng: Range) -> tuple[str, str, list[bytes]] | None:
     """(upper kind, lower kind, bound values) of a range, or None when it is empty."""
     upper, up_incl = rng.upper()
     lower, low_incl = rng.lower()
-    if upper is not None and lower is not None and (upper < lower or (upper == lower and not (up_incl and low_incl))):
+    if upper is not None and lower is not None and (
+            upper < lower or (upper == lower and not (up_incl and low_incl))):
         return None
     values: list[bytes] = []
     u = l = ""

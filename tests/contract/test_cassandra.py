@@ -1,0 +1,156 @@
+"""The storage contract bound to the Cassandra backend (a real node: see tests/cassandra_support.py).
+
+Each test gets an empty store: one keyspace per session, emptied before every test (the contract
+reuses fixed activity keys across tests, so leftovers would leak into ``feeds_of_activity``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from feedline.models import ids
+from feedline.storage.base import ActivityRecord, Entry, Range
+from feedline.storage.cassandra import CassandraStorage
+from feedline.storage.cassandra.store import key_uuid, uuid_key
+
+from .storage_contract import StorageContract, feed, key
+
+pytestmark = pytest.mark.cassandra
+
+
+@pytest.fixture(scope="module")
+def shared_store(cassandra_settings):
+    # one session for the module (as one warm Lambda reuses it); each test empties the tables
+    s = CassandraStorage.from_settings(cassandra_settings)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def store(shared_store, cassandra_truncate):
+    cassandra_truncate(shared_store)
+    return shared_store
+
+
+class TestCassandraStorage(StorageContract):
+    @pytest.fixture
+    def reopen(self, cassandra_settings):
+        opened = []
+
+        def _reopen(store):
+            # a new store with a new session on the same keyspace; the closed one reconnects
+            # lazily when the next test uses it
+            store.close()
+            again = CassandraStorage.from_settings(cassandra_settings)
+            opened.append(again)
+            return again
+        yield _reopen
+        for s in opened:
+            s.close()
+
+
+# ---- Cassandra specifics (beyond the contract) ---------------------------------------------------
+def test_keys_round_trip_through_timeuuid():
+    for k in (key(0), key(5, 3), ids.key_from_time(0, b"\x80\x80\xff\xff\xff\xff\xff\xff")):
+        u = key_uuid(k)
+        assert u.version == 1 and str(u) == ids.key_to_uuid(k) and uuid_key(u) == k
+
+
+def test_same_time_ids_keep_byte_order(store):
+    """Ids of one time whose node bytes differ in the high bit: Cassandra's timeuuid order
+    compares those bytes signed, which would disagree with the byte order; our blob keys do not."""
+    f = feed()
+    same = [ids.key_from_time(1_600_000_000_000_000, b"\x80\x80" + bytes([b]) + b"\x00" * 5)
+            for b in (0x01, 0x7F, 0x80, 0xFF)]
+    store.add_entries(f, [Entry(k, None) for k in same])
+    assert [e.key for e in store.read_entries(f, 10)] == sorted(same, reverse=True)
+    assert [e.key for e in store.read_entries(f, 10, rng=Range(lt=same[2]))] == [same[1], same[0]]
+    assert [e.key for e in store.read_entries(f, 10, own_only=True)] == sorted(same, reverse=True)
+
+
+def test_indexes_are_checked_against_the_tables(store):
+    """Index rows left behind by an origin or foreign_id change never show through."""
+    f, k = feed("timeline"), key(7, 77)
+    store.add_entries(f, [Entry(k, None)])
+    store.add_entries(f, [Entry(k, "user:a")])  # timeline_by_origin keeps a stale own row
+    assert store.read_entries(f, 10, own_only=True) == []
+    assert store.remove_by_origin(f, "user:b") == 0
+    store.add_entries(f, [Entry(k, "user:b")])
+    assert store.remove_by_origin(f, "user:a") == 0 and store.read_entries(f, 10) == [Entry(k, "user:b")]
+    assert store.remove_by_origin(f, "user:b") == 1 and store.read_entries(f, 10) == []
+    assert store.feeds_of_activity(k) == []
+
+    store.put_activities([ActivityRecord(k, b"{}", "fid:old")])
+    store.put_activities([ActivityRecord(k, b"{}", "fid:new")])
+    assert store.keys_by_foreign_id("fid:old") == [] and store.keys_by_foreign_id("fid:new") == [k]
+
+
+def test_own_only_paging_over_many_copies(store):
+    f = feed("timeline")
+    own = [key(t, 1) for t in range(0, 600, 3)]
+    copies = [key(t, 2) for t in range(600)]
+    store.add_entries(f, [Entry(k, "user:x") for k in copies] + [Entry(k, None) for k in own])
+    desc = sorted(own, reverse=True)
+    assert [e.key for e in store.read_entries(f, 50, offset=120, own_only=True)] == desc[120:170]
+    assert len(store.read_entries(f, 1000)) == 800
+
+
+def test_grouped_entries_in_own_reads_and_fanout_upserts(store):
+    """Own-entry reads carry group/actor/verb; a fan-out copy over an entry keeps them (as SQLite)."""
+    f = feed("notification")
+    grouped = Entry(key(1, 5), None, "like_2020-01-01", "u1", "like")
+    store.add_entries(f, [grouped, Entry(key(2, 5), "user:x", "post_2020-01-02", "u2", "post")])
+    assert store.read_entries(f, 10, own_only=True) == [grouped]
+    store.add_to_feeds(key(1, 5), [f], "user:y")
+    assert store.read_entries(f, 10, rng=Range(lte=key(1, 5))) == [
+        Entry(key(1, 5), "user:y", "like_2020-01-01", "u1", "like")]
+
+
+def test_racing_follows_do_not_duplicate_listings(store):
+    """Two follows of one pair that both passed the existence check: one listing row survives."""
+    a, b = feed("timeline"), feed()
+    store.add_follow(a, b, 10)
+    # replay the second racer's writes, with its own created_us, as add_follow would do them
+    s = store.session
+    s.concurrent([("following_put", (a, 20, b)), ("followers_put", (b, 20, a))])
+    s.concurrent([("by_source_put", (a, b, 20)), ("by_target_put", (b, a, 20))])
+    assert [(f.source, f.created_us) for f in store.list_followers(b, 10)] == [(a, 20)]
+    assert [(f.target, f.created_us) for f in store.list_following(a, 10)] == [(b, 20)]
+    assert store.count_follows(b) == 1
+    assert store.remove_follow(a, b) is True
+    assert store.list_followers(b, 10) == [] and store.list_following(a, 10) == []
+
+
+def test_nothing_connects_before_the_first_query(cassandra_settings):
+    s = CassandraStorage.from_settings(cassandra_settings.with_(cassandra_port=1))
+    assert s.session._cluster is None
+    s.close()
+
+
+def test_migrations_apply_in_order_once_and_resume(cassandra_settings, tmp_path):
+    """The runner on a keyspace of its own: ordered, idempotent, resumable, strict on edits."""
+    import shutil
+
+    from cassandra.cluster import Cluster
+    from feedline import db
+
+    for m in db.load_migrations():
+        shutil.copy(m.path, tmp_path / m.path.name)
+    later = tmp_path / "9001_later.cql"
+    later.write_text("-- a later migration\nALTER TABLE marks ADD note text;\n"
+                     "CREATE TABLE IF NOT EXISTS later (id int PRIMARY KEY);\n")
+    names = [f"{m.version}_{m.name}" for m in db.load_migrations(tmp_path)]
+    keyspace = f"{cassandra_settings.cassandra_keyspace}_m"
+    cluster = Cluster(list(cassandra_settings.cassandra_hosts), port=cassandra_settings.cassandra_port)
+    try:
+        assert db.migrate(cassandra_settings, directory=tmp_path, keyspace=keyspace) == names
+        assert db.migrate(cassandra_settings, directory=tmp_path, keyspace=keyspace) == []
+        session = cluster.connect(keyspace)
+        # as if 9001 was interrupted after its ALTER: applied again, the ALTER is skipped
+        session.execute("DELETE FROM schema_migrations WHERE version = '9001'")
+        assert db.migrate(cassandra_settings, directory=tmp_path, keyspace=keyspace) == ["9001_later"]
+        later.write_text(later.read_text() + "-- edited\n")
+        with pytest.raises(db.MigrationError, match="changed after it was applied"):
+            db.migrate(cassandra_settings, directory=tmp_path, keyspace=keyspace)
+    finally:
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
+        cluster.shutdown()
