@@ -110,6 +110,10 @@ def dev_server(request, tmp_path_factory):
     server.backend = request.param
     yield server
     server.stop()
+    if request.param == "cassandra":
+        from tests.cassandra_support import _drop_keyspace
+
+        _drop_keyspace(node, keyspace)
 
 
 @pytest.fixture(scope="session")

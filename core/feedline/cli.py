@@ -1,5 +1,5 @@
 """The ``feedline`` command: ``dev`` (serve the local stack), ``invoke`` (one function, one event),
-``dlq redrive`` (dead letters back to the queue), ``info`` (which compiled twins are loaded)."""
+``dlq redrive`` (dead letters back to the queue), ``db migrate`` (Cassandra schema), ``info`` (which compiled twins are loaded)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,22 @@ def cmd_dlq_redrive(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    """Apply the CQL migrations (infra/cassandra/migrations) to the configured keyspace."""
+    from feedline import db
+    from feedline.config import Settings
+
+    env = dict(os.environ)
+    # the schema does not depend on the app's credentials: don't require them here
+    env.setdefault("FEEDLINE_API_KEY", "-")
+    env.setdefault("FEEDLINE_API_SECRET", "-")
+    settings = Settings.from_env(env).with_(storage="cassandra")
+    applied = db.migrate(settings, keyspace=args.keyspace,
+                         replication=db.parse_replication(args.replication) if args.replication else None)
+    print(json.dumps({"keyspace": args.keyspace or settings.cassandra_keyspace, "applied": applied}))
+    return 0
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
     from feedline.local import template
     from feedline.local.runner import LocalStack
@@ -129,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     inv.add_argument("--template", default="template.yaml")
     inv.add_argument("--storage", choices=["sqlite", "cassandra"])
     inv.set_defaults(func=cmd_invoke)
+
+    dbp = sub.add_parser("db", help="database schema tools (Cassandra)")
+    db_sub = dbp.add_subparsers(dest="db_cmd", required=True)
+    mig = db_sub.add_parser("migrate", help="create the keyspace if needed and apply pending CQL migrations")
+    mig.add_argument("--keyspace", help="default: FEEDLINE_CASSANDRA_KEYSPACE or 'feedline'")
+    mig.add_argument("--replication", help="e.g. NetworkTopologyStrategy:dc1=3 (used when creating the keyspace)")
+    mig.set_defaults(func=cmd_db_migrate)
 
     info = sub.add_parser("info", help="show which compiled twins are loaded")
     info.set_defaults(func=cmd_info)
