@@ -171,6 +171,24 @@ def section_read(backend: str, quick: bool, tmp: Path) -> list[str]:
     return lines
 
 
+def raw_insert(store, backend: str, key: bytes, feeds: list[str], origin: str) -> None:
+    """The limit: the same timeline rows written with the bare client, nothing else.
+
+    Cassandra: one prepared INSERT per row through the driver's ``execute_concurrent_with_args``
+    (concurrency 128, as the store uses); SQLite: one ``executemany`` in one transaction.
+    """
+    rows = [(f, key, origin) for f in feeds]
+    if backend == "cassandra":
+        from cassandra.concurrent import execute_concurrent_with_args
+
+        session = store.session._connect()
+        stmt = store.session.prepared("timeline_put")
+        execute_concurrent_with_args(session, stmt, rows, concurrency=128)
+    else:
+        store._write("INSERT INTO timeline (feed, key, origin) VALUES (?, ?, ?) "
+                     "ON CONFLICT (feed, key) DO UPDATE SET origin = excluded.origin", rows)
+
+
 def section_fanout(backend: str, quick: bool, tmp: Path) -> list[str]:
     from feedline.fanout import worker
     from feedline.fanout.messages import FanoutMessage
@@ -196,11 +214,11 @@ def section_fanout(backend: str, quick: bool, tmp: Path) -> list[str]:
         fan.append(time.perf_counter() - t)
         followers = store.follower_page(src, None, n_followers)
         t = time.perf_counter()
-        store.add_to_feeds(act.key, followers, src)  # the raw store write of the same rows
+        raw_insert(store, backend, act.key, followers, src)
         raw.append(time.perf_counter() - t)
     store.close()
     f, r_ = median(fan), median(raw)
-    return [f"| fan-out of 1 activity to 1,000 followers ({backend}) | {f * 1000:.1f} ms | {n_followers / f:,.0f} rows/s | "
+    return [f"| fan-out of 1 activity to 1,000 followers ({backend}) | {f * 1000:.1f} ms | {n_followers / f:,.0f} feeds/s | "
             f"{r_ * 1000:.1f} ms | {n_followers / r_:,.0f} rows/s | {r_ / f * 100:.0f}% |"]
 
 
@@ -259,7 +277,8 @@ def main() -> int:
                 print("\n".join(section_read(b, args.quick, tmp)))
             print()
         if "fanout" in sections:
-            print("| fan-out | worker | worker rate | raw store write | raw rate | worker / raw |")
+            print("| fan-out | worker (all it writes) | worker rate | raw driver, same timeline rows | raw rate | "
+                  "worker rate / raw rate |")
             print("|---|---:|---:|---:|---:|---:|")
             for b in backends:
                 print("\n".join(section_fanout(b, args.quick, tmp)))
