@@ -60,3 +60,11 @@ def test_to_targets_strip_tokens_and_dedupe():
     a = build({"actor": "a", "verb": "v", "object": "o", "to": ["user:1 eyJtoken", "user:1", ["topic:2", "tok"]]}, NOW)
     assert a.to == ("user:1", "topic:2")
     assert parse_target("notification:x-y token") == "notification:x-y"
+
+
+def test_size_limit_counts_utf8_not_escapes():
+    # 3,000 CJK characters: 9 KB in UTF-8 (allowed), 18 KB once \u-escaped for storage
+    a = build({"actor": "a", "verb": "v", "object": "o", "text": "日" * 3000}, NOW)
+    assert len(a.body) > MAX_ACTIVITY_BYTES and a.body.isascii()
+    with pytest.raises(InputException):
+        build({"actor": "a", "verb": "v", "object": "o", "text": "日" * 3500}, NOW)

@@ -34,7 +34,8 @@ def test_canonical_form(m):
     body = m.encode_activity(ID, "bob", "like", "photo:1", "", "", TIME, {"zeta": 1, "alpha": {"b": 2, "a": "é/"}},
                              ["user:2"])
     assert body == ('{"id":"%s","actor":"bob","verb":"like","object":"photo:1","target":"","foreign_id":"",'
-                    '"time":"%s","alpha":{"a":"é/","b":2},"zeta":1,"to":["user:2"]}' % (ID, TIME)).encode()
+                    '"time":"%s","alpha":{"a":"\\u00e9/","b":2},"zeta":1,"to":["user:2"]}' % (ID, TIME)).encode()
+    assert body.isascii()
 
 
 @pytest.mark.parametrize("m", TWINS)
@@ -45,7 +46,8 @@ def test_page_assembly_is_valid_json(m):
     assert [r["origin"] for r in page["results"]] == [None, "user:1", "tópic:x"]
     assert page["next"] == "/api/v1.0/feed/user/1/?id_lt=x&limit=3" and page["duration"] == "1.00ms"
     assert json.loads(m.assemble_page([], "", "0.01ms")) == {"results": [], "next": "", "duration": "0.01ms"}
-    assert m.encode_origin("user:é") == json.dumps("user:é", ensure_ascii=False).encode()
+    assert m.encode_origin("user:é") == json.dumps("user:é").encode() == b'"user:\\u00e9"'
+    assert m.encode_origin("user:1") == b'"user:1"' and m.encode_origin(None) == b"null"
     assert json.loads(m.with_duration(bodies[0], "2ms"))["duration"] == "2ms"
 
 

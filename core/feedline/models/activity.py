@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import ujson
+
 from feedline.errors import InputException
 from feedline.models import ids
 from feedline.models.feeds import parse_target
@@ -137,10 +139,13 @@ def build(data: Any, now_us: int, *, field_prefix: str = "", keep_key: bytes | N
     except (TypeError, OverflowError, ValueError) as exc:
         raise InputException(f"activity has a value that is not JSON: {exc}", {"activity": [str(exc)]}) from None
     if len(body) > MAX_ACTIVITY_BYTES:
-        raise InputException(
-            f"activity is {len(body)} bytes; the limit is {MAX_ACTIVITY_BYTES}",
-            {"activity": [f"must be at most {MAX_ACTIVITY_BYTES} bytes"]},
-        )
+        # the limit is on the activity's UTF-8 size, not on its stored (\u-escaped) form
+        size = len(ujson.dumps(ujson.loads(body), ensure_ascii=False, escape_forward_slashes=False).encode())
+        if size > MAX_ACTIVITY_BYTES:
+            raise InputException(
+                f"activity is {size} bytes; the limit is {MAX_ACTIVITY_BYTES}",
+                {"activity": [f"must be at most {MAX_ACTIVITY_BYTES} bytes"]},
+            )
     return Activity(key, id_, actor, verb, obj, target, foreign_id, time_us, time_str, extra, tuple(to), body)
 
 

@@ -70,7 +70,7 @@ def assemble_page(rows, str next_url, str duration):
         elif origin is last_origin or origin == last_origin:
             enc = last_enc
         else:
-            enc = b'"' + (<str>origin).encode("utf-8") + b'"'
+            enc = encode_origin(origin)
             last_origin, last_enc = origin, enc
         bodies[i] = body
         encs[i] = enc
