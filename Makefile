@@ -38,12 +38,14 @@ test: install
 test-fast: install
 	FEEDLINE_REQUIRE_EXTENSIONS=1 $(BIN)/python -m pytest -q -x -m "not cassandra and not slow"
 
+# Needs the local Cassandra: bash infra/cassandra/local.sh start (BENCHMARKS.md has the figures)
 bench: install
 	$(BIN)/python bench/run.py --backends sqlite,cassandra
 
 # CI's smoke run of every benchmark (few rounds: it keeps them from rotting, it proves no figure)
+BENCH_BACKENDS ?= sqlite
 bench-smoke: install
-	$(BIN)/python bench/run.py --quick --backends sqlite
+	$(BIN)/python bench/run.py --quick --backends $(BENCH_BACKENDS)
 
 # The deployment path without Docker: template validation, our cfn-lint rules, `sam build` of the
 # layer (Cython core cross-compiled for Lambda's glibc with zig), and the glibc/import checks.

@@ -83,6 +83,20 @@ def go_reference(rows: list, quick: bool) -> dict | None:
     return json.loads(out.stdout)
 
 
+#: one keyspace per run, dropped at the end (bench data never mixes with other runs')
+BENCH_KEYSPACE = f"feedline_bench_{os.getpid()}"
+
+
+def drop_bench_keyspace() -> None:
+    from cassandra.cluster import Cluster
+
+    cluster = Cluster(["127.0.0.1"], port=int(os.environ.get("FEEDLINE_CASSANDRA_PORT", "9042")))
+    try:
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {BENCH_KEYSPACE}", timeout=60)
+    finally:
+        cluster.shutdown()
+
+
 class TimedStorage:
     """Wraps a store and adds up the wall time spent inside its calls (waiting on the database)."""
 
@@ -144,7 +158,7 @@ def open_backend(name: str, tmp: Path):
 
     settings = Settings(app=AppConfig("bench-key", "bench-secret-0123456789-0123456789"),
                         sqlite_path=str(tmp / "bench.db"), storage=name,
-                        cassandra_keyspace=os.environ.get("FEEDLINE_BENCH_KEYSPACE", "feedline_bench"))
+                        cassandra_keyspace=BENCH_KEYSPACE)
     if name == "cassandra":
         from feedline import db
 
@@ -329,6 +343,8 @@ def main() -> int:
             print()
         if "coldstart" in sections:
             print("\n".join(section_coldstart(args.quick)), "\n")
+    if "cassandra" in backends:
+        drop_bench_keyspace()
     return 0
 
 
