@@ -28,6 +28,10 @@ ENV_CASSANDRA_HOSTS = "FEEDLINE_CASSANDRA_HOSTS"
 ENV_CASSANDRA_PORT = "FEEDLINE_CASSANDRA_PORT"
 ENV_CASSANDRA_KEYSPACE = "FEEDLINE_CASSANDRA_KEYSPACE"
 ENV_CASSANDRA_DC = "FEEDLINE_CASSANDRA_DC"
+ENV_CASSANDRA_KEYSPACES = "FEEDLINE_CASSANDRA_KEYSPACES"
+ENV_CASSANDRA_PROTOCOL = "FEEDLINE_CASSANDRA_PROTOCOL"
+ENV_CASSANDRA_USERNAME = "FEEDLINE_CASSANDRA_USERNAME"
+ENV_CASSANDRA_PASSWORD = "FEEDLINE_CASSANDRA_PASSWORD"
 ENV_FANOUT_CHUNK = "FEEDLINE_FANOUT_CHUNK_SIZE"
 ENV_INLINE_FANOUT = "FEEDLINE_INLINE_FANOUT"
 ENV_DLQ_URL = "FEEDLINE_DLQ_URL"
@@ -119,6 +123,11 @@ class Settings:
     cassandra_port: int = 9042
     cassandra_keyspace: str = "feedline"
     cassandra_dc: str = "datacenter1"
+    #: Amazon Keyspaces: TLS on 9142, protocol v4, SigV4 auth (the `keyspaces` extra)
+    cassandra_keyspaces: bool = False
+    cassandra_protocol_version: int | None = None
+    cassandra_username: str = ""
+    cassandra_password: str = ""
     fanout_chunk_size: int = 500
     #: audiences up to this many followers are written by the write function itself (0: never)
     inline_fanout: int = 0
@@ -156,9 +165,14 @@ class Settings:
             queue_url=env.get(ENV_QUEUE_URL, ""),
             sqs_endpoint=env.get(ENV_SQS_ENDPOINT, ""),
             cassandra_hosts=tuple(h.strip() for h in env.get(ENV_CASSANDRA_HOSTS, "127.0.0.1").split(",") if h.strip()),
-            cassandra_port=int(env.get(ENV_CASSANDRA_PORT, "9042")),
+            cassandra_port=int(env.get(ENV_CASSANDRA_PORT) or (
+                "9142" if env.get(ENV_CASSANDRA_KEYSPACES, "").lower() in ("1", "true", "yes") else "9042")),
             cassandra_keyspace=env.get(ENV_CASSANDRA_KEYSPACE, "feedline"),
             cassandra_dc=env.get(ENV_CASSANDRA_DC, "datacenter1"),
+            cassandra_keyspaces=env.get(ENV_CASSANDRA_KEYSPACES, "").lower() in ("1", "true", "yes"),
+            cassandra_protocol_version=int(env[ENV_CASSANDRA_PROTOCOL]) if env.get(ENV_CASSANDRA_PROTOCOL) else None,
+            cassandra_username=env.get(ENV_CASSANDRA_USERNAME, ""),
+            cassandra_password=env.get(ENV_CASSANDRA_PASSWORD, ""),
             fanout_chunk_size=int(env.get(ENV_FANOUT_CHUNK, "500")),
             inline_fanout=int(env.get(ENV_INLINE_FANOUT, "0")),
             dlq_url=env.get(ENV_DLQ_URL, ""),

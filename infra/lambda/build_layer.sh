@@ -115,6 +115,11 @@ rm -rf "$LAYER"
 "${PIP[@]}" install -q --no-compile --no-cache-dir --target "$LAYER" \
     --implementation cp --python-version 3.11 --abi cp311 "${platforms[@]}" --only-binary=:all: \
     "${WHEEL}[cassandra]"
+# SigV4 for Amazon Keyspaces mode; --no-deps: its only other dependency is boto3, which the
+# Lambda runtime provides (and must not be shipped twice)
+"${PIP[@]}" install -q --no-compile --no-cache-dir --target "$LAYER" --no-deps \
+    --implementation cp --python-version 3.11 --abi cp311 "${platforms[@]}" --only-binary=:all: \
+    "cassandra-sigv4>=4.0"
 
 # --- 4. trim, then byte-compile -------------------------------------------------------------------
 rm -rf "$LAYER/bin"   # console scripts: nothing runs them in Lambda

@@ -221,8 +221,7 @@ def test_environment_has_what_the_runtime_reads_and_no_literal_secret():
     # no typo'd name: every FEEDLINE_* the template sets is one the code reads
     read = set(re.findall(r"FEEDLINE_[A-Z0-9_]+", "".join(
         p.read_text() for p in (ROOT / "core" / "feedline").rglob("*.py"))))
-    pending = {"FEEDLINE_CASSANDRA_KEYSPACES"}  # the Keyspaces switch: core/feedline/config.py to read it
-    assert {n for n in env if n.startswith("FEEDLINE_")} - read - pending == set()
+    assert {n for n in env if n.startswith("FEEDLINE_")} - read == set()
     # the secret comes from Secrets Manager / SSM, never a literal
     secret = env["FEEDLINE_API_SECRET"]
     assert not isinstance(secret, str), secret

@@ -67,15 +67,32 @@ def _driver_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseEx
 
 
 def session_options(settings: Settings) -> dict[str, Any]:
-    """``CassandraSession`` options the settings may carry beyond hosts/port/keyspace/dc.
-
-    ``cassandra_protocol_version`` (ScyllaDB and Amazon Keyspaces speak v4) is read only if the
-    settings define it, so this works with a ``Settings`` that has no such field yet.
-    """
+    """``CassandraSession`` options the settings carry beyond hosts/port/keyspace/dc: protocol
+    version (ScyllaDB and Amazon Keyspaces speak v4), TLS and authentication."""
     options: dict[str, Any] = {}
-    protocol = getattr(settings, "cassandra_protocol_version", None)
-    if protocol:
-        options["protocol_version"] = int(protocol)
+    if settings.cassandra_keyspaces:
+        # Amazon Keyspaces: protocol v4, TLS with certificate and host name checks, SigV4 auth
+        # with the function's IAM role (or service-specific credentials, if given)
+        import ssl
+
+        options["protocol_version"] = 4
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = True
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        options["ssl_context"] = ctx
+        if not settings.cassandra_username:
+            try:
+                from cassandra_sigv4.auth import SigV4AuthProvider
+            except ImportError:
+                raise RuntimeError("Amazon Keyspaces mode needs the cassandra-sigv4 package "
+                                   "(pip install 'feedline[keyspaces]') or a username/password") from None
+            options["auth_provider"] = SigV4AuthProvider()
+    if settings.cassandra_username:
+        from cassandra.auth import PlainTextAuthProvider
+
+        options["auth_provider"] = PlainTextAuthProvider(settings.cassandra_username, settings.cassandra_password)
+    if settings.cassandra_protocol_version:
+        options["protocol_version"] = int(settings.cassandra_protocol_version)
     return options
 
 
