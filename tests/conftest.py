@@ -50,6 +50,16 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
     raise RuntimeError(f"server did not listen on {port} within {timeout}s")
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """TERM, then KILL if it has not gone within 10 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 class DevServer:
     """`feedline dev` in a subprocess, exactly as `make run` starts it."""
 
@@ -80,12 +90,7 @@ class DevServer:
         self.base_url = f"http://localhost:{self.port}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
         self.log.close()
 
 

@@ -111,27 +111,21 @@ class SQLiteStorage(Storage):
             [(r.key, r.body, r.foreign_id, r.feed, r.actor, r.verb) for r in records],
         )
 
-    def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
-        out: dict[bytes, ActivityRecord] = {}
+    def _activities_in(self, columns: str, keys: Sequence[bytes]) -> list[tuple]:
+        """Rows of ``activities`` for distinct ``keys``, in chunks under SQLite's variable limit."""
+        rows: list[tuple] = []
         keys = list(dict.fromkeys(keys))
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            for key, body, fid, feed, actor, verb in self._query(
-                f"SELECT key, body, foreign_id, feed, actor, verb FROM activities WHERE key IN ({marks})",
-                tuple(chunk),
-            ):
-                out[key] = ActivityRecord(key, body, fid, feed, actor, verb)
-        return out
+            rows += self._query(f"SELECT {columns} FROM activities WHERE key IN ({marks})", tuple(chunk))
+        return rows
+
+    def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
+        return {r[0]: ActivityRecord(*r) for r in self._activities_in("key, body, foreign_id, feed, actor, verb", keys)}
 
     def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
-        out: dict[bytes, bytes] = {}
-        keys = list(dict.fromkeys(keys))
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            out.update(self._query(f"SELECT key, body FROM activities WHERE key IN ({marks})", tuple(chunk)))
-        return out
+        return dict(self._activities_in("key, body", keys))
 
     def delete_activities(self, keys: Sequence[bytes]) -> None:
         self._write("DELETE FROM activities WHERE key = ?", [(k,) for k in keys])
