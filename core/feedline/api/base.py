@@ -3,6 +3,10 @@
 It owns what every route needs and no route should repeat: the request clock for ``duration``,
 authentication and authorisation, JSON body parsing, and the Stream-style error envelope for every
 failure (bad input is a 4xx with ``exception``/``code``/``detail``, never a 500).
+
+Routes are recorded at import and handed to powertools' resolver when the first request that
+needs it arrives: importing ``aws_lambda_powertools.event_handler`` costs ~100 ms of cold start,
+which the Read function's hot route (pre-dispatched, see ``fast``) does not need to pay.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+from dataclasses import dataclass
+
 import ujson
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from feedline import runtime as runtime_mod
 from feedline.api.auth import Authenticator, Principal, authorize
@@ -26,6 +31,14 @@ JSON = "application/json"
 log = logging.getLogger("feedline.api")
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A route's answer: always JSON (powertools' ``Response`` is made from it where needed)."""
+
+    status_code: int
+    body: str
+
+
 class Api:
     """One function's routes plus the envelope. Call the instance as the Lambda handler."""
 
@@ -33,11 +46,8 @@ class Api:
         self.name = name
         self.check_formats = check_formats
         self._checked: runtime_mod.Runtime | None = None
-        self.resolver = APIGatewayHttpResolver()
-        self.get = self.resolver.get
-        self.post = self.resolver.post
-        self.delete = self.resolver.delete
-        self.put = self.resolver.put
+        self._routes: list[tuple[str, str, Callable]] = []
+        self._resolver: Any = None
         self._start = 0.0
         self._auth: Authenticator | None = None
         self._auth_rt: runtime_mod.Runtime | None = None
@@ -45,10 +55,47 @@ class Api:
         self._logger: Any = None
         self._raw: dict = {}
         self._fast: list[tuple[str, re.Pattern, Callable]] = []
-        self.resolver.exception_handler(StreamError)(self._stream_error)
-        self.resolver.exception_handler(StorageUnavailable)(self._unavailable)
-        self.resolver.exception_handler(Exception)(self._crash)
-        self.resolver.not_found(self._not_found)
+
+    # ---- routes -----------------------------------------------------------------------------
+    def route(self, path: str, method: str) -> Callable[[Callable], Callable]:
+        def register(fn: Callable) -> Callable:
+            self._routes.append((method, path, fn))
+            return fn
+        return register
+
+    def get(self, path: str) -> Callable[[Callable], Callable]:
+        return self.route(path, "GET")
+
+    def post(self, path: str) -> Callable[[Callable], Callable]:
+        return self.route(path, "POST")
+
+    def delete(self, path: str) -> Callable[[Callable], Callable]:
+        return self.route(path, "DELETE")
+
+    def put(self, path: str) -> Callable[[Callable], Callable]:
+        return self.route(path, "PUT")
+
+    @property
+    def resolver(self) -> Any:
+        """powertools' resolver with every recorded route, built on first use."""
+        if self._resolver is None:
+            from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+            def adapt(fn: Callable) -> Callable:
+                def call(*args: Any, **kwargs: Any) -> Any:
+                    r = fn(*args, **kwargs)
+                    return Response(r.status_code, JSON, r.body)
+                return call
+
+            resolver = APIGatewayHttpResolver()
+            for method, path, fn in self._routes:
+                resolver.route(path, method)(adapt(fn))
+            resolver.exception_handler(StreamError)(adapt(self._stream_error))
+            resolver.exception_handler(StorageUnavailable)(adapt(self._unavailable))
+            resolver.exception_handler(Exception)(adapt(self._crash))
+            resolver.not_found(adapt(self._not_found))
+            self._resolver = resolver
+        return self._resolver
 
     # ---- entry point ------------------------------------------------------------------------
     def __call__(self, event: dict, context: Any = None) -> dict:
@@ -79,7 +126,7 @@ class Api:
         rx = re.compile("^" + re.sub(r"<\w+>", "([^/]+)", re.escape(route).replace(r"\<", "<").replace(r"\>", ">")) + "$")
 
         def register(fn: Callable) -> Callable:
-            self.resolver.route(route, method)(fn)
+            self.route(route, method)(fn)
             self._fast.append((method, rx, fn))
             return fn
 
@@ -150,10 +197,10 @@ class Api:
     def duration(self) -> str:
         return f"{(time.perf_counter() - self._start) * 1000:.2f}ms"
 
-    def raw(self, body: bytes, status: int = 200) -> Response:
-        return Response(status, JSON, body.decode("utf-8"))
+    def raw(self, body: bytes, status: int = 200) -> Reply:
+        return Reply(status, body.decode("utf-8"))
 
-    def ok(self, payload: dict | bytes | None = None, status: int = 200) -> Response:
+    def ok(self, payload: dict | bytes | None = None, status: int = 200) -> Reply:
         """A JSON object response with ``duration`` added (bytes are a stored JSON object)."""
         if payload is None:
             payload = b"{}"
@@ -161,25 +208,25 @@ class Api:
             payload = json_bytes(payload)
         return self.raw(with_duration(payload, self.duration()), status)
 
-    def _error(self, err: StreamError) -> Response:
+    def _error(self, err: StreamError) -> Reply:
         body = err.payload()
         body["duration"] = self.duration()
-        return Response(err.status_code, JSON, ujson.dumps(body, ensure_ascii=False))
+        return Reply(err.status_code, ujson.dumps(body, ensure_ascii=False))
 
-    def _stream_error(self, err: StreamError) -> Response:
+    def _stream_error(self, err: StreamError) -> Reply:
         if err.status_code >= 500:
             self.logger.error("request failed", extra={"detail": err.detail})
         return self._error(err)
 
-    def _unavailable(self, err: Exception) -> Response:
+    def _unavailable(self, err: Exception) -> Reply:
         self.logger.warning("storage unavailable", extra={"detail": str(err)})
         return self._error(ServiceUnavailable(f"storage is unavailable, retry later: {err}"))
 
-    def _crash(self, err: Exception) -> Response:
+    def _crash(self, err: Exception) -> Reply:
         self.logger.exception("unhandled error")
         return self._error(StreamError(f"internal error: {type(err).__name__}"))
 
-    def _not_found(self, _exc: Exception) -> Response:
+    def _not_found(self, _exc: Exception) -> Reply:
         method = (self._raw.get("requestContext") or {}).get("http", {}).get("method")
         err = StreamError(f"no such endpoint: {method} {self._raw.get('rawPath')}", status_code=404)
         err.exception = "NotFound"
