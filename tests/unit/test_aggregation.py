@@ -384,6 +384,10 @@ def test_assemble_groups_aggregated(m):
         assert res["activities"] == [{**json.loads(bodies[i]), "origin": json.loads(origins[i])}
                                      for i in members]
     assert out.startswith(b'{"results":[{"id":"') and b"is_seen" not in out
+    # bodies by key (the storage's map as it comes) give the same bytes
+    by_key = dict(zip(keys, bodies))
+    assert m.assemble_groups(groups, by_key, origins, verbs, uuids, texts, None, None,
+                             "/api/v1.0/feed/aggregated/1/?id_lt=x", "1.20ms", 0, 0, keys=keys) == out
 
 
 @pytest.mark.parametrize("m", PAGE_TWINS)

@@ -137,7 +137,7 @@ cdef inline char* _put_int(char* p, long long v) noexcept:
 @cython.boundscheck(True)
 @cython.wraparound(True)
 def assemble_groups(groups, bodies, origins, verbs, key_uuids, times, seen, read,
-                    str next_url, str duration, long long unseen, long long unread):
+                    str next_url, str duration, long long unseen, long long unread, keys=None):
     cdef Py_ssize_t ngroups = len(groups)
     cdef bint notification = False
     if seen is not None or read is not None:
@@ -183,7 +183,7 @@ def assemble_groups(groups, bodies, origins, verbs, key_uuids, times, seen, read
                 total += _NOTIF_FIXED + (4 if info[gi].seen else 5) + (4 if info[gi].read else 5)
             nm = 0
             for m in members:
-                body = bodies[m]
+                body = bodies[m] if keys is None else bodies[keys[m]]
                 origin = origins[m]
                 if type(body) is not bytes or type(origin) is not bytes:
                     raise TypeError("bodies and origins must be bytes")

@@ -12,6 +12,8 @@ Arguments:
   caller may pass lazy sequences or dicts keyed by index): the stored body (bytes ending in ``}``),
   the encoded origin (``b'null'`` / ``b'"user:1"'``), the verb, the activity id (UUID text) and the
   activity time (Stream's time text);
+- ``keys``: optional; when given, ``bodies`` is looked up by ``keys[i]`` instead of ``i`` (so the
+  caller can pass the storage's ``{key: body}`` map as it is, without building a per-index one);
 - ``seen``, ``read``: ``None`` for aggregated feeds, or (both, notification feeds) one truthy/falsy
   flag per group of ``groups``; ``unseen``/``unread``: the feed-level counters (notification only);
 - ``next_url``, ``duration``: the envelope's strings.
@@ -60,6 +62,7 @@ def assemble_groups(
     duration: str,
     unseen: int,
     unread: int,
+    keys: Sequence[bytes] | None = None,
 ) -> bytes:
     notification = _notification(seen, read, len(groups))
     # one flat list of parts joined once; bodies are cut with memoryviews (copied by the join only)
@@ -77,7 +80,7 @@ def assemble_groups(
             + b',"activities":[')
         sep = b""
         for m in members:
-            body = bodies[m]
+            body = bodies[m] if keys is None else bodies[keys[m]]
             origin = origins[m]
             if type(body) is not bytes or type(origin) is not bytes:
                 raise TypeError("bodies and origins must be bytes")

@@ -96,7 +96,7 @@ class GroupedPage:
     keys: Sequence[bytes]
     origins: list[str | None]
     verbs: Sequence[str | None]
-    bodies: dict[int, bytes]
+    bodies: dict[bytes, bytes]  # by key, for the page's members
     next: str
     seen: list[bool] | None = None
     read: list[bool] | None = None
@@ -115,14 +115,14 @@ class GroupedPage:
         else:
             cache: dict[str | None, bytes] = {None: b"null"}
             origins = {}
-            for i in self.bodies:
+            for i in (m for g in self.groups for m in g[1]):
                 o = self.origins[i]
                 enc = cache.get(o)
                 if enc is None:
                     enc = cache[o] = encode_origin(o)
                 origins[i] = enc
         return assemble_groups(self.groups, self.bodies, origins, verbs, uuids, times, self.seen, self.read,
-                               self.next, duration, self.unseen, self.unread)
+                               self.next, duration, self.unseen, self.unread, keys=self.keys)
 
 
 def read_groups(storage: Storage, group: FeedGroup, fid: str, limit: int, offset: int, rng: Range,
@@ -146,9 +146,8 @@ def read_groups(storage: Storage, group: FeedGroup, fid: str, limit: int, offset
         gone = {keys[i] for i in wanted if keys[i] not in found}
         cols = [(k, o, g, a, v) for k, o, g, a, v in zip(keys, origins, gkeys, actors, verbs) if k not in gone]
         keys, origins, gkeys, actors, verbs = (list(c) for c in zip(*cols)) if cols else ([], [], [], [], [])
-    bodies = dict(zip(wanted, map(found.__getitem__, map(keys.__getitem__, wanted))))
     nxt = f"{next_base}?id_lt={ids.key_to_uuid(keys[page[-1][4]])}&limit={limit}" if more and page else ""
-    out = GroupedPage(page, keys, origins, verbs, bodies, nxt)
+    out = GroupedPage(page, keys, origins, verbs, found, nxt)
     if group.type == NOTIFICATION:
         marks = Marks.decode(storage.get_marks(fid))
         out.seen = [marks.is_seen(g[0], keys[g[4]]) for g in page]
