@@ -144,3 +144,14 @@ class TestUserTokens:
         assert_error(raw(dev_server, "GET", f"feed/user/eve{uid}/followers/", token=t), 403, 17)
         # app-level endpoints need a server token
         assert_error(raw(dev_server, "POST", "follow_many/", token=t, body="[]"), 403, 17)
+
+
+def test_user_token_may_notify_others_through_to(dev_server, client, uid):
+    """Spec §4: a user may not post to others' timelines via `to`, but may target their notification feed."""
+    bob, alice = f"bob{uid}", f"alice{uid}"
+    t = jwt.encode({"user_id": bob}, API_SECRET, algorithm="HS256")
+    ok = raw(dev_server, "POST", f"feed/user/{bob}/", token=t,
+             body=f'{{"actor": "SU:{bob}", "verb": "follow", "object": "SU:{alice}", "to": ["notification:{alice}"]}}')
+    assert ok.status_code == 200, ok.text
+    [group] = client.feed("notification", alice).get()["results"]
+    assert group["verb"] == "follow" and group["activities"][0]["actor"] == f"SU:{bob}"
