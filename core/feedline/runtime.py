@@ -39,7 +39,8 @@ def default_deliver(runtime_ref: list) -> "callable":
 
     def deliver(event: dict) -> dict:
         rt = runtime_ref[0]
-        return handle_sqs_event(event, rt.storage, queue=rt.queue, chunk_size=rt.settings.fanout_chunk_size)
+        return handle_sqs_event(event, rt.storage, queue=rt.queue, chunk_size=rt.settings.fanout_chunk_size,
+                                app=rt.settings.app)
 
     return deliver
 

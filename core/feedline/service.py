@@ -78,19 +78,10 @@ class FeedService:
                 "feed", f"{what}: {group.name!r} is an {group.type} feed group; only flat feeds can do this")
 
     def place(self, key: bytes, body: bytes, feeds: Sequence[str], origin: str | None) -> None:
-        """Write one activity into feeds of any type: flat feeds get a plain entry in one call,
-        aggregated/notification feeds an entry carrying the group key rendered for that feed."""
-        flat = []
-        for fid in feeds:
-            group = self.group_of(fid)
-            if group.type == FLAT:
-                flat.append(fid)
-            else:
-                from feedline.aggregation.feeds import group_entry
+        """Write one activity into feeds of any type (see ``aggregation.feeds.place``)."""
+        from feedline.aggregation.feeds import place
 
-                self.storage.add_entries(fid, [group_entry(group, fid, key, body, origin)])
-        if flat:
-            self.storage.add_to_feeds(key, flat, origin)
+        place(self.storage, self.app, key, feeds, origin, body)
 
     # ---- activities -------------------------------------------------------------------------
     def validate(self, payloads: Sequence[object]) -> list[Activity]:
@@ -125,7 +116,7 @@ class FeedService:
             self.place(act.key, act.body, act.to, None)
             for source in (fid, *act.to):
                 # only flat feeds have followers (aggregated/notification feeds cannot be followed)
-                if self.group_of(source).type == FLAT and not self._fan_out_inline(act.key, source):
+                if self.group_of(source).type == FLAT and not self._fan_out_inline(act, source):
                     messages.append(FanoutMessage("add", act.id, source))
         try:
             self.queue.send(messages)
@@ -137,7 +128,7 @@ class FeedService:
                 self.storage.delete_activities([a.key for a in new])
             raise
 
-    def _fan_out_inline(self, key: bytes, source: str) -> bool:
+    def _fan_out_inline(self, act: Activity, source: str) -> bool:
         """Write a small audience here instead of through the queue (saves the queue's latency
         for the common case; large audiences still go through chunked messages)."""
         if self.inline_fanout <= 0:
@@ -146,7 +137,7 @@ class FeedService:
         if len(followers) > self.inline_fanout:
             return False
         if followers:
-            self.storage.add_to_feeds(key, followers, source)
+            self.place(act.key, act.body, followers, source)
         return True
 
     def remove_activity(self, fid: str, ident: str, by_foreign_id: bool) -> None:
@@ -397,7 +388,7 @@ class FeedService:
         tgroup = self.app.group(slug)
         if tgroup.type != FLAT:
             raise InputException.field("target", f"only flat feeds can be followed; {slug!r} is {tgroup.type}")
-        self.require_flat(self.group_of(source), "follow other feeds")
+        self.group_of(source)  # any type may follow: aggregated feeds group what they receive
         return target_fid
 
     @staticmethod
@@ -421,8 +412,17 @@ class FeedService:
             return  # re-following is a no-op
         if copy_limit:
             entries = self.storage.read_entries(target, copy_limit, own_only=True)
-            if entries:
+            if not entries:
+                return
+            group = self.group_of(source)
+            if group.type == FLAT:
                 self.storage.add_entries(source, [Entry(e.key, target) for e in entries])
+                return
+            from feedline.aggregation.feeds import group_entry
+
+            bodies = self.storage.get_bodies([e.key for e in entries])
+            self.storage.add_entries(source, [group_entry(group, source, e.key, bodies[e.key], target)
+                                              for e in entries if e.key in bodies])
 
     def unfollow(self, source: str, target: object, keep_history: bool) -> None:
         slug, uid = parse_feed_id(target, "target")

@@ -179,3 +179,24 @@ def test_invalid_format_is_a_start_up_error(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode != 0
     assert "broken" in proc.stderr and "aggregation format" in proc.stderr
+
+
+def test_aggregated_and_notification_feeds_can_follow_flat_feeds(client, uid):
+    """Stream's usual set-up: `timeline_aggregated` follows `user` feeds and groups what arrives."""
+    t = utcnow()
+    early = client.feed("user", f"a{uid}").add_activity({"actor": f"a{uid}", "verb": "like", "object": "o1",
+                                                         "time": t - dt.timedelta(minutes=5)})
+    agg, notif = client.feed("aggregated", uid), client.feed("notification", uid)
+    agg.follow("user", f"a{uid}")           # copies the existing activity, grouped
+    notif.follow("user", f"b{uid}", activity_copy_limit=0)
+    [g] = agg.get()["results"]
+    assert g["activities"][0]["id"] == early["id"] and g["activities"][0]["origin"] == f"user:a{uid}"
+    for who, verb in [("a", "like"), ("b", "like"), ("b", "share")]:
+        client.feed("user", f"{who}{uid}").add_activity({"actor": f"{who}{uid}", "verb": verb, "object": "o",
+                                                         "time": t})
+    assert [(g["verb"], g["activity_count"]) for g in agg.get()["results"]] == [("like", 2)]
+    page = notif.get()
+    assert sorted((g["verb"], g["activity_count"]) for g in page["results"]) == [("like", 1), ("share", 1)]
+    assert page["unseen"] == 2
+    agg.unfollow("user", f"a{uid}")
+    assert agg.get()["results"] == []

@@ -24,10 +24,28 @@ import ujson
 
 from feedline.aggregation.grouping import aggregate, select
 from feedline.aggregation.page import assemble_groups
-from feedline.config import NOTIFICATION, FeedGroup
+from feedline.config import FLAT, NOTIFICATION, AppConfig, FeedGroup
 from feedline.models import ids
 from feedline.serialization import encode_origin
 from feedline.storage.base import Entry, Range, Storage
+
+
+def place(storage: Storage, app: AppConfig | None, key: bytes, feeds: Sequence[str], origin: str | None,
+          body: bytes | None = None) -> None:
+    """Write one activity into feeds of any type: flat feeds get a plain entry in one call,
+    aggregated/notification feeds an entry carrying the group key rendered for that feed."""
+    flat, grouped = [], []
+    for fid in feeds:
+        group = app.groups.get(fid.partition(":")[0]) if app is not None else None
+        (grouped if group is not None and group.type != FLAT else flat).append((fid, group))
+    if grouped:
+        if body is None:
+            body = storage.get_bodies([key]).get(key)
+        if body is not None:  # gone meanwhile: a removal is propagating
+            for fid, group in grouped:
+                storage.add_entries(fid, [group_entry(group, fid, key, body, origin)])
+    if flat:
+        storage.add_to_feeds(key, [f for f, _ in flat], origin)
 
 
 def group_entry(group: FeedGroup, fid: str, key: bytes, body: bytes, origin: str | None) -> Entry:

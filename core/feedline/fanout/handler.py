@@ -15,13 +15,15 @@ from feedline.fanout.messages import FanoutMessage
 from feedline.storage.base import Storage
 
 if TYPE_CHECKING:
+    from feedline.config import AppConfig
     from feedline.fanout.queue import FanoutQueue
 
 log = logging.getLogger("feedline.fanout")
 
 
 def handle_sqs_event(event: dict, storage: Storage, context: object = None, *,
-                     queue: "FanoutQueue | None" = None, chunk_size: int = 500) -> dict:
+                     queue: "FanoutQueue | None" = None, chunk_size: int = 500,
+                     app: "AppConfig | None" = None) -> dict:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     if not event.get("Records"):
@@ -32,7 +34,7 @@ def handle_sqs_event(event: dict, storage: Storage, context: object = None, *,
     enqueue = queue.send if queue is not None else None
 
     def record_handler(record) -> int:
-        return worker.apply(storage, FanoutMessage.from_json(record.body), enqueue, chunk_size)
+        return worker.apply(storage, FanoutMessage.from_json(record.body), enqueue, chunk_size, app)
 
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

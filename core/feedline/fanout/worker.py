@@ -10,15 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from typing import TYPE_CHECKING
+
 from feedline.fanout.messages import BadMessage, FanoutMessage
 from feedline.models import ids
 from feedline.storage.base import Storage
 
+if TYPE_CHECKING:
+    from feedline.config import AppConfig
+
 Enqueue = Callable[[Sequence[FanoutMessage]], None]
 
 
-def apply(storage: Storage, msg: FanoutMessage, enqueue: Enqueue | None = None, chunk_size: int = 500) -> int:
-    """Apply one message; returns how many feeds it wrote."""
+def apply(storage: Storage, msg: FanoutMessage, enqueue: Enqueue | None = None, chunk_size: int = 500,
+          app: "AppConfig | None" = None) -> int:
+    """Apply one message; returns how many feeds it wrote.
+
+    ``app`` tells follower feeds of aggregated/notification groups apart (they get group entries);
+    without it every follower is written as a flat feed.
+    """
     try:
         key = ids.uuid_to_key(msg.activity)
     except ValueError:
@@ -36,8 +46,8 @@ def apply(storage: Storage, msg: FanoutMessage, enqueue: Enqueue | None = None, 
         if len(followers) == chunk_size and enqueue is not None:
             enqueue(plan_chunks(storage, msg, followers[-1], chunk_size))
         elif len(followers) == chunk_size:
-            return write_all(storage, key, msg.source, msg.after, chunk_size)
-    return _write(storage, key, msg.source, followers)
+            return write_all(storage, key, msg.source, msg.after, chunk_size, app)
+    return _write(storage, key, msg.source, followers, app)
 
 
 def plan_chunks(storage: Storage, msg: FanoutMessage, after: str, chunk_size: int) -> list[FanoutMessage]:
@@ -53,23 +63,26 @@ def plan_chunks(storage: Storage, msg: FanoutMessage, after: str, chunk_size: in
         after = page[-1]
 
 
-def write_all(storage: Storage, key: bytes, source: str, after: str | None, page: int) -> int:
+def write_all(storage: Storage, key: bytes, source: str, after: str | None, page: int,
+              app: "AppConfig | None" = None) -> int:
     """Every follower from here on, in this invocation (no queue to spread the work)."""
     touched = 0
     while True:
         followers = storage.follower_page(source, after, page)
         if not followers:
             return touched
-        touched += _write(storage, key, source, followers)
+        touched += _write(storage, key, source, followers, app)
         if len(followers) < page:
             return touched
         after = followers[-1]
 
 
-def _write(storage: Storage, key: bytes, source: str, followers: list[str]) -> int:
+def _write(storage: Storage, key: bytes, source: str, followers: list[str], app: "AppConfig | None") -> int:
     if not followers:
         return 0
-    storage.add_to_feeds(key, followers, source)
+    from feedline.aggregation.feeds import place
+
+    place(storage, app, key, followers, source)
     # A removal may have raced with this write: if the source lost the activity meanwhile, take
     # back what we wrote (the remove message may already have run).
     if not storage.has_entry(source, key):
