@@ -107,13 +107,12 @@ class FeedService:
             self.group_of(target)  # unknown groups fail before anything is written
         existing = self.storage.get_activities([a.key for a in activities])
         self.storage.put_activities([record(a, fid) for a in activities])
-        if self.group_of(fid).type == FLAT:
+        flat = self.group_of(fid).type == FLAT
+        if flat:  # one write for the whole batch
             self.storage.add_entries(fid, [Entry(a.key, None) for a in activities])
         messages = []
         for act in activities:
-            if self.group_of(fid).type != FLAT:
-                self.place(act.key, act.body, [fid], None)
-            self.place(act.key, act.body, act.to, None)
+            self.place(act.key, act.body, act.to if flat else (fid, *act.to), None)
             for source in (fid, *act.to):
                 # only flat feeds have followers (aggregated/notification feeds cannot be followed)
                 if self.group_of(source).type == FLAT and not self._fan_out_inline(act, source):
@@ -121,9 +120,10 @@ class FeedService:
         try:
             self.queue.send(messages)
         except Exception:
+            # every feed a new activity reached (incl. followers written inline) gives it back
             new = [a for a in activities if a.key not in existing]
             for act in new:
-                self.storage.remove_from_feeds(act.key, [fid, *act.to])
+                self.storage.remove_from_feeds(act.key, [f for f, _ in self.storage.feeds_of_activity(act.key)])
             if new:
                 self.storage.delete_activities([a.key for a in new])
             raise

@@ -126,3 +126,26 @@ def test_large_audience_fans_out_in_chunk_messages(storage):
     # every chunk redelivered: nothing changes
     handle_sqs_event(sqs_event([m.to_json() for m in chunks]), storage, chunk_size=100)
     assert len(storage.feeds_of_activity(act.key)) == 1051
+
+
+class DownQueue(EmbeddedQueue):
+    def send(self, messages):
+        from feedline.errors import ServiceUnavailable
+
+        raise ServiceUnavailable("queue down")
+
+
+def test_queue_failure_takes_a_new_activity_back_out_everywhere(storage):
+    """Inline fan-out wrote the small audience, then the queue refused the rest: nothing remains."""
+    from feedline.errors import ServiceUnavailable
+
+    settings = Settings(app=AppConfig("k", "s"), inline_fanout=5)
+    rt = build_runtime(settings, storage=storage, queue=DownQueue(lambda ev: None))
+    svc = rt.service
+    svc.follow("timeline:small", "user:b", 0)
+    for i in range(10):  # topic:big has too many followers for inline: it needs the queue
+        svc.follow(f"timeline:big{i}", "topic:big", 0)
+    act = build({"actor": "b", "verb": "v", "object": "o", "to": ["topic:big"]}, svc.clock())
+    with pytest.raises(ServiceUnavailable):
+        svc.add_activities("user:b", [act])
+    assert storage.feeds_of_activity(act.key) == [] and storage.get_activities([act.key]) == {}
