@@ -14,7 +14,7 @@ export FEEDLINE_SQLITE_PATH ?= .feedline/feedline.db
 
 SAMVENV := .venv-sam
 
-.PHONY: venv install run test test-fast bench bench-smoke sam-check clean
+.PHONY: venv install run test test-fast lint bench bench-smoke sam-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ run: install
 test: install
 	FEEDLINE_REQUIRE_EXTENSIONS=1 $(BIN)/python -m pytest -q
 	FEEDLINE_NO_EXTENSIONS=1 $(BIN)/python -m pytest -q -m "not cassandra" tests/unit tests/e2e
+
+lint: install
+	$(BIN)/ruff check core functions tests bench infra
 
 test-fast: install
 	FEEDLINE_REQUIRE_EXTENSIONS=1 $(BIN)/python -m pytest -q -x -m "not cassandra and not slow"

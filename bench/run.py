@@ -29,7 +29,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from dataset import activities, page_rows  # noqa: E402
-from timing import interleaved, median, p99, per_op_us  # noqa: E402
+from timing import interleaved, median, p99  # noqa: E402
 
 
 def section_assembly(quick: bool) -> list[str]:

@@ -86,7 +86,7 @@ class DevServer:
         except Exception:
             self.stop()
             self.log.seek(0)
-            raise RuntimeError(self.log.read())
+            raise RuntimeError(self.log.read()) from None
         self.base_url = f"http://localhost:{self.port}"
 
     def stop(self) -> None:
@@ -136,3 +136,4 @@ def uid() -> str:
 
 # Cassandra fixtures (imported last: tests.cassandra_support imports names defined above)
 from tests.cassandra_support import cassandra_node, cassandra_settings, cassandra_truncate  # noqa: E402,F401
+from tests.sqs_support import moto  # noqa: E402,F401

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 
 from feedline.models import ids
 from feedline.storage.base import ActivityRecord, Entry, Match, Range

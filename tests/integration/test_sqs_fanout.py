@@ -15,7 +15,7 @@ from feedline.fanout.queue import SqsQueue
 from feedline.local import template
 from feedline.local.runner import LocalStack
 from tests.conftest import API_KEY, API_SECRET, ROOT, DevServer
-from tests.sqs_support import AWS_ENV, FlakyProxy, moto  # noqa: F401 - fixture
+from tests.sqs_support import AWS_ENV, FlakyProxy
 
 TOKEN = jwt.encode({"resource": "*", "action": "*", "feed_id": "*"}, API_SECRET, algorithm="HS256")
 HEADERS = {"Authorization": TOKEN, "stream-auth-type": "jwt"}

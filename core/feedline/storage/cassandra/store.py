@@ -375,11 +375,11 @@ def _bounds(rng: Range) -> tuple[str, str, list[bytes]] | None:
             upper < lower or (upper == lower and not (up_incl and low_incl))):
         return None
     values: list[bytes] = []
-    u = l = ""
+    up = low = ""
     if upper is not None:
-        u = "lte" if up_incl else "lt"
+        up = "lte" if up_incl else "lt"
         values.append(upper)
     if lower is not None:
-        l = "gte" if low_incl else "gt"
+        low = "gte" if low_incl else "gt"
         values.append(lower)
-    return u, l, values
+    return up, low, values
