@@ -58,6 +58,10 @@ class FeedConfigException(StreamError):
     code, exception, status_code = 6, "FeedConfigException", 400
 
 
+class MissingRankingException(StreamError):
+    code, exception, status_code = 12, "MissingRankingException", 400
+
+
 class RateLimitReached(StreamError):
     code, exception, status_code = 9, "RateLimitReached", 429
 

@@ -10,7 +10,7 @@ from feedline.api import params
 from feedline.api.base import Api
 from feedline.config import FLAT
 from feedline.models import ids
-from feedline.errors import InputException
+from feedline.errors import InputException, MissingRankingException
 from feedline.serialization import assemble_page, json_bytes
 from feedline.service import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from feedline.storage.base import Match
@@ -28,6 +28,9 @@ def read_feed(slug: str, uid: str):
     q = api.query
     limit = params.integer(q, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT, clamp=True)
     offset = params.integer(q, "offset", 0, 0, MAX_OFFSET)
+    if q.get("ranking"):
+        # no ranking methods can be configured yet: say so rather than silently read unranked
+        raise MissingRankingException(f"the ranking method {q['ranking']!r} is not configured for {slug!r}")
     if group.type != FLAT:
         from feedline.aggregation.feeds import parse_mark, read_groups
 

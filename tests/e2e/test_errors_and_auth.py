@@ -155,3 +155,9 @@ def test_user_token_may_notify_others_through_to(dev_server, client, uid):
     assert ok.status_code == 200, ok.text
     [group] = client.feed("notification", alice).get()["results"]
     assert group["verb"] == "follow" and group["activities"][0]["actor"] == f"SU:{bob}"
+
+
+def test_unknown_ranking_is_missing_ranking_exception(client, uid):
+    with pytest.raises(exc.MissingRankingException) as err:
+        client.feed("user", uid).get(ranking="popularity")
+    assert err.value.status_code == 400
