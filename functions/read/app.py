@@ -22,9 +22,8 @@ lambda_handler = api
 @api.fast("GET", "/api/v1.0/feed/<slug>/<uid>/")
 def read_feed(slug: str, uid: str):
     svc = api.rt.service
-    slug, uid = api.path_value(slug), api.path_value(uid)
-    fid, group = svc.feed(slug, uid)
-    api.principal("feed", "read", fid)
+    fid, group, _ = api.feed(slug, uid, "feed", "read")
+    slug, uid = fid.split(":")
     q = api.query
     limit = params.integer(q, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT, clamp=True)
     offset = params.integer(q, "offset", 0, 0, MAX_OFFSET)
@@ -46,8 +45,7 @@ def read_feed(slug: str, uid: str):
 
 def _follow_listing(slug: str, uid: str, followers: bool):
     svc = api.rt.service
-    fid, _ = svc.feed(api.path_value(slug), api.path_value(uid))
-    api.principal("follower", "read", fid)
+    fid, _, _ = api.feed(slug, uid, "follower", "read")
     q = api.query
     limit = params.integer(q, "limit", 25, 0, 500, clamp=True)
     offset = params.integer(q, "offset", 0, 0, 400)

@@ -16,8 +16,7 @@ lambda_handler = api
 @api.post("/api/v1.0/feed/<slug>/<uid>/")
 def add_activities(slug: str, uid: str):
     svc = api.rt.service
-    fid, _ = svc.feed(api.path_value(slug), api.path_value(uid))
-    who = api.principal("feed", "write", fid)
+    fid, _, who = api.feed(slug, uid, "feed", "write")
     data = api.body()
     many = isinstance(data, dict) and "activities" in data
     payloads = data["activities"] if many else [data]
@@ -39,8 +38,7 @@ def add_activities(slug: str, uid: str):
 @api.delete("/api/v1.0/feed/<slug>/<uid>/<ident>/")
 def remove_activity(slug: str, uid: str, ident: str):
     svc = api.rt.service
-    fid, _ = svc.feed(api.path_value(slug), api.path_value(uid))
-    api.principal("feed", "delete", fid)
+    fid, _, _ = api.feed(slug, uid, "feed", "delete")
     ident = api.path_value(ident)
     svc.remove_activity(fid, ident, params.boolean(api.query, "foreign_id"))
     return api.ok({"removed": ident})
@@ -48,8 +46,7 @@ def remove_activity(slug: str, uid: str, ident: str):
 
 def _follow(slug: str, uid: str):
     svc = api.rt.service
-    fid, _ = svc.feed(api.path_value(slug), api.path_value(uid))
-    api.principal("follower", "write", fid)
+    fid, _, _ = api.feed(slug, uid, "follower", "write")
     data = api.body()
     if not isinstance(data, dict):
         raise InputException("follow expects a JSON object with a target", {"target": ["required"]})
@@ -59,8 +56,7 @@ def _follow(slug: str, uid: str):
 
 def _unfollow(slug: str, uid: str, target: str):
     svc = api.rt.service
-    fid, _ = svc.feed(api.path_value(slug), api.path_value(uid))
-    api.principal("follower", "delete", fid)
+    fid, _, _ = api.feed(slug, uid, "follower", "delete")
     svc.unfollow(fid, api.path_value(target), params.boolean(api.query, "keep_history"))
     return api.ok()
 
@@ -122,8 +118,7 @@ def partial_update():
 @api.post("/api/v1.0/feed_targets/<slug>/<uid>/activity_to_targets/")
 def activity_to_targets(slug: str, uid: str):
     svc = api.rt.service
-    fid, _ = svc.feed(api.path_value(slug), api.path_value(uid))
-    who = api.principal("feed_targets", "write", fid)
+    fid, _, who = api.feed(slug, uid, "feed_targets", "write")
     data = api.body()
     for name in ("new_targets", "added_targets"):
         if isinstance(data, dict) and isinstance(data.get(name), list):
@@ -157,9 +152,8 @@ def mark(slug: str, uid: str):
     from feedline.storage.base import EVERYTHING
 
     svc = api.rt.service
-    slug, uid = api.path_value(slug), api.path_value(uid)
-    fid, group = svc.feed(slug, uid)
-    api.principal("feed", "write", fid)
+    fid, group, _ = api.feed(slug, uid, "feed", "write")
+    slug, uid = fid.split(":")
     if group.type != NOTIFICATION:
         raise InputException.field("feed", f"{slug!r} is not a notification feed group")
     data = api.body()

@@ -81,11 +81,12 @@ class Marks:
                             "sg": {g: k.hex() for g, k in self.seen.items()},
                             "rg": {g: k.hex() for g, k in self.read.items()}}).encode()
 
-    def is_seen(self, group: str, newest: bytes) -> bool:
-        return newest <= max(self.seen_all, self.seen.get(group, b""))
-
-    def is_read(self, group: str, newest: bytes) -> bool:
-        return newest <= max(self.read_all, self.read.get(group, b""))
+    def flags(self, which: str, groups: Sequence[tuple], keys: Sequence[bytes]) -> dict[int, bool]:
+        """``{id(group): seen?}`` (``which`` = "seen" or "read"): a group is marked while its newest
+        member is not newer than the feed's watermark or its own. One pass over the window's groups
+        on every read, so the lookups are hoisted out of the loop."""
+        floor, per_group = getattr(self, f"{which}_all"), getattr(self, which)
+        return {id(g): keys[g[4]] <= floor or keys[g[4]] <= per_group.get(g[0], b"") for g in groups}
 
 
 def parse_mark(value: object) -> bool | list[str] | None:
@@ -168,10 +169,7 @@ def read_groups(storage: Storage, group: FeedGroup, fid: str, limit: int, offset
     out = GroupedPage(page, keys, origins, verbs, found, nxt)
     if group.type == NOTIFICATION:
         marks = Marks.decode(storage.get_marks(fid))
-        # Marks.is_seen / is_read, inlined: this runs for every group of the window on every read
-        sa, sg, ra, rg = marks.seen_all, marks.seen, marks.read_all, marks.read
-        seen = {id(g): keys[g[4]] <= sa or keys[g[4]] <= sg.get(g[0], b"") for g in groups}
-        read = {id(g): keys[g[4]] <= ra or keys[g[4]] <= rg.get(g[0], b"") for g in groups}
+        seen, read = marks.flags("seen", groups, keys), marks.flags("read", groups, keys)
         out.seen = [seen[id(g)] for g in page]
         out.read = [read[id(g)] for g in page]
         out.unseen = len(groups) - sum(seen.values())

@@ -374,7 +374,7 @@ class _Compiler:
     def name(self, name: str) -> _Expr:
         self.name_ok(name)
         if name == "time":
-            return lambda a, t, fg, fu: _EPOCH + timedelta(microseconds=t)
+            return lambda a, t, fg, fu: _time_of(t)
         if name == "feed":
             return lambda a, t, fg, fu: {"group": fg, "user_id": fu}
         return lambda a, t, fg, fu: a.get(name, UNDEFINED)
@@ -393,7 +393,7 @@ class _Compiler:
                 return lambda a, t, fg, fu: UNDEFINED
             if base.name == "time":
                 if attr in _DT_ATTRS:
-                    return lambda a, t, fg, fu: getattr(_EPOCH + timedelta(microseconds=t), attr)
+                    return lambda a, t, fg, fu: getattr(_time_of(t), attr)
                 return lambda a, t, fg, fu: UNDEFINED
             if base.name == "verb" and attr == "infinitive":  # legacy Stream spelling of the verb
                 return self.name("verb")
@@ -444,7 +444,7 @@ class _Compiler:
             unit = _strftime_unit_us(fmt)
             if unit is None:
                 def strftime_time(a: dict, t: int, fg: str, fu: str) -> str:
-                    return (_EPOCH + timedelta(microseconds=t)).strftime(fmt)
+                    return _time_of(t).strftime(fmt)
             else:
                 memo: dict[int, str] = {}
 
@@ -454,7 +454,7 @@ class _Compiler:
                     if s is None:
                         if len(memo) >= _STRFTIME_CACHE_MAX:
                             memo.clear()
-                        s = memo[bucket] = (_EPOCH + timedelta(microseconds=t)).strftime(fmt)
+                        s = memo[bucket] = _time_of(t).strftime(fmt)
                     return s
 
             strftime_time.returns_str = True  # type: ignore[attr-defined]

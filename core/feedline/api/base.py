@@ -166,6 +166,12 @@ class Api:
     def path_value(value: str) -> str:
         return unquote(value)
 
+    def feed(self, slug: str, uid: str, resource: str, action: str) -> tuple[str, Any, Principal]:
+        """``(feed id, feed group, caller)`` for a route's ``<slug>/<uid>``: path values decoded,
+        the feed id validated and the caller authorised for ``action`` on ``resource`` of it."""
+        fid, group = self.rt.service.feed(unquote(slug), unquote(uid))
+        return fid, group, self.principal(resource, action, fid)
+
     def principal(self, resource: str, action: str, feed: str | None) -> Principal:
         rt = self.rt
         assert rt is not None

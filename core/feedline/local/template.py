@@ -45,7 +45,6 @@ class Function:
     code_uri: Path
     handler: str
     timeout: int
-    environment: dict[str, Any]
     sqs_queues: list[str]
 
 
@@ -105,8 +104,6 @@ def load(path: str | Path = "template.yaml") -> Template:
         if res.get("Type") != "AWS::Serverless::Function":
             continue
         props = {**glob, **(res.get("Properties") or {})}
-        env = dict(((glob.get("Environment") or {}).get("Variables")) or {})
-        env.update(((props.get("Environment") or {}).get("Variables")) or {})
         queues = []
         for ev in (props.get("Events") or {}).values():
             p = ev.get("Properties") or {}
@@ -120,7 +117,6 @@ def load(path: str | Path = "template.yaml") -> Template:
             code_uri=(path.parent / props["CodeUri"]).resolve(),
             handler=props["Handler"],
             timeout=int(props.get("Timeout", 3)),
-            environment=env,
             sqs_queues=queues,
         )
     return Template(path, functions, routes)
