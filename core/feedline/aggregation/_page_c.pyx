@@ -133,6 +133,14 @@ cdef inline char* _put_int(char* p, long long v) noexcept:
     return end
 
 
+cdef inline char* _put_bool(char* p, bint value):
+    if value:
+        memcpy(p, b"true", 4)
+        return p + 4
+    memcpy(p, b"false", 5)
+    return p + 5
+
+
 # indices come from the caller: keep Python's bounds checks and negative indices (as the reference)
 @cython.boundscheck(True)
 @cython.wraparound(True)
@@ -239,20 +247,8 @@ def assemble_groups(groups, bodies, origins, verbs, key_uuids, times, seen, read
             p[0] = b']'
             p += 1
             if notification:
-                p = _put(p, _SEEN)
-                if info[gi].seen:
-                    memcpy(p, b"true", 4)
-                    p += 4
-                else:
-                    memcpy(p, b"false", 5)
-                    p += 5
-                p = _put(p, _READ)
-                if info[gi].read:
-                    memcpy(p, b"true", 4)
-                    p += 4
-                else:
-                    memcpy(p, b"false", 5)
-                    p += 5
+                p = _put_bool(_put(p, _SEEN), info[gi].seen)
+                p = _put_bool(_put(p, _READ), info[gi].read)
             p[0] = b'}'
             p += 1
         p[0] = b']'
