@@ -14,7 +14,7 @@ export FEEDLINE_SQLITE_PATH ?= .feedline/feedline.db
 
 SAMVENV := .venv-sam
 
-.PHONY: venv install run test test-fast lint bench bench-smoke sam-check clean
+.PHONY: venv install run test test-fast check lint bench bench-smoke sam-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,17 @@ test: install
 	FEEDLINE_REQUIRE_EXTENSIONS=1 $(BIN)/python -m pytest -q
 	FEEDLINE_NO_EXTENSIONS=1 $(BIN)/python -m pytest -q -m "not cassandra" tests/unit tests/e2e
 
+# The gates: ruff (style, imports, pyupgrade, security, complexity), mypy over the core, and the
+# layering of ARCHITECTURE.md as import contracts (pyproject.toml's [tool.importlinter]).
 lint: install
 	$(BIN)/ruff check core functions tests bench infra
+	$(BIN)/mypy
+	cd core && ../$(BIN)/lint-imports ../pyproject.toml
+
+# The inner loop, no JDK needed: the gates plus the unit, contract and end-to-end tests on SQLite.
+check: lint
+	FEEDLINE_REQUIRE_EXTENSIONS=1 FEEDLINE_TEST_BACKENDS=sqlite $(BIN)/python -m pytest -q -x \
+		-m "not cassandra and not slow" tests/unit tests/contract tests/functional tests/e2e
 
 test-fast: install
 	FEEDLINE_REQUIRE_EXTENSIONS=1 $(BIN)/python -m pytest -q -x -m "not cassandra and not slow"

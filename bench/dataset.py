@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from feedline.models.activity import Activity, build
+from feedline.activities.model import Activity, build
 
 BASE_US = 1_750_000_000_000_000
 VERBS = ("like", "post", "comment", "share", "follow", "mention", "repost", "save")

@@ -58,8 +58,8 @@ def section_assembly(quick: bool) -> list[str]:
     res = interleaved(fns, rounds, number)
     go = go_reference(rows, quick)
     base = median(res["compiled twin (splice)"]) if "c" in twins else median(res["pure twin (splice)"])
-    lines = ["| page assembly, 25 stored rows (%d bytes) | median µs | vs compiled |" % len(
-        twins["py"].assemble_page(rows, nxt, dur)), "|---|---:|---:|"]
+    size = len(twins["py"].assemble_page(rows, nxt, dur))
+    lines = [f"| page assembly, 25 stored rows ({size} bytes) | median µs | vs compiled |", "|---|---:|---:|"]
     rows = [(k, median(v)) for k, v in res.items()]
     if go:
         rows += [("Go encoding/json typed decode + re-encode", go["typed_us"]), ("Go splice (bytes.Buffer)", go["splice_us"])]
@@ -97,36 +97,13 @@ def drop_bench_keyspace() -> None:
         cluster.shutdown()
 
 
-class TimedStorage:
-    """Wraps a store and adds up the wall time spent inside its calls (waiting on the database)."""
+class Meter:
+    """Adds up the wall and CPU time spent inside store calls (waiting on the database), and holds
+    the tape of a recorded request for replay."""
 
-    def __init__(self, inner):
-        self.inner = inner
+    def __init__(self) -> None:
         self.waited = 0.0
         self.cpu = 0.0
-
-    def __getattr__(self, name):
-        attr = getattr(self.inner, name)
-        if not callable(attr):
-            return attr
-
-        def timed(*a, **kw):
-            t, c = time.perf_counter(), time.thread_time()
-            try:
-                return attr(*a, **kw)
-            finally:
-                self.waited += time.perf_counter() - t
-                self.cpu += time.thread_time() - c
-        return timed
-
-
-class ReplayStorage(TimedStorage):
-    """Answers every read with what the real store answered during the recorded request: the
-    handler's own CPU for exactly those rows, with no database on the machine's two cores in
-    between. Calls are replayed by position (a request makes the same calls in the same order)."""
-
-    def __init__(self, inner):
-        super().__init__(inner)
         self.recording = True
         self.tape: list = []
         self.pos = 0
@@ -137,20 +114,59 @@ class ReplayStorage(TimedStorage):
     def begin(self) -> None:
         self.recording, self.pos = False, 0
 
+
+class TimedRole:
+    """Wraps one role store; its calls' time goes to the shared ``Meter``."""
+
+    def __init__(self, inner, meter: Meter):
+        self.inner = inner
+        self.meter = meter
+
     def __getattr__(self, name):
         attr = getattr(self.inner, name)
         if not callable(attr):
             return attr
+        meter = self.meter
+
+        def timed(*a, **kw):
+            t, c = time.perf_counter(), time.thread_time()
+            try:
+                return attr(*a, **kw)
+            finally:
+                meter.waited += time.perf_counter() - t
+                meter.cpu += time.thread_time() - c
+        return timed
+
+
+class ReplayRole(TimedRole):
+    """Answers every read with what the real store answered during the recorded request: the
+    handler's own CPU for exactly those rows, with no database on the machine's two cores in
+    between. Calls are replayed by position (a request makes the same calls in the same order)."""
+
+    def __getattr__(self, name):
+        attr = getattr(self.inner, name)
+        if not callable(attr):
+            return attr
+        meter = self.meter
 
         def replay(*a, **kw):
-            if self.recording:
+            if meter.recording:
                 result = attr(*a, **kw)
-                self.tape.append(result)
+                meter.tape.append(result)
                 return result
-            result = self.tape[self.pos]
-            self.pos += 1
+            result = meter.tape[meter.pos]
+            meter.pos += 1
             return result
         return replay
+
+
+def metered(stores, meter: Meter, replay: bool):
+    """The same stores, each role wrapped to be timed (or replayed)."""
+    from feedline.stores import Stores
+
+    wrap = ReplayRole if replay else TimedRole
+    return Stores(activities=wrap(stores.activities, meter), timelines=wrap(stores.timelines, meter),
+                  marks=wrap(stores.marks, meter), follows=wrap(stores.follows, meter), closer=stores.close)
 
 
 def open_backend(name: str, tmp: Path):
@@ -163,9 +179,9 @@ def open_backend(name: str, tmp: Path):
         from feedline import db
 
         db.migrate(settings)
-    from feedline.storage import open_storage
+    from feedline.storage import open_stores
 
-    return settings, open_storage(settings)
+    return settings, open_stores(settings)
 
 
 def section_read(backend: str, quick: bool, tmp: Path, replay: bool = False) -> list[str]:
@@ -174,22 +190,21 @@ def section_read(backend: str, quick: bool, tmp: Path, replay: bool = False) -> 
     import jwt
 
     from feedline import runtime
+    from feedline.activities.service import record
+    from feedline.feeds.store import Entry
     from feedline.local.runner import http_event
-    from feedline.storage.base import Entry
-
-    from feedline.service import record
 
     settings, store = open_backend(backend, tmp)
     acts = activities(600)
-    store.put_activities([record(a, "user:bench") for a in acts])
-    store.add_entries("timeline:bench", [Entry(a.key, "user:bench") for a in acts[:200]])
+    store.activities.put_activities([record(a, "user:bench") for a in acts])
+    store.timelines.add_entries("timeline:bench", [Entry(a.key, "user:bench") for a in acts[:200]])
     # aggregated and notification feeds: 40 groups of 15 consecutive activities (10 distinct actors
     # each), as the write path stores them (group key, actor and verb on the entry)
     for fid in ("aggregated:bench", "notification:bench"):
-        store.add_entries(fid, [Entry(a.key, None, f"group-{i // 15:02d}", f"user:{i % 10}", a.verb)
-                                for i, a in enumerate(acts)])
-    timed = ReplayStorage(store) if replay else TimedStorage(store)
-    rt = runtime.build(settings, storage=timed)
+        store.timelines.add_entries(fid, [Entry(a.key, None, f"group-{i // 15:02d}", f"user:{i % 10}", a.verb)
+                                          for i, a in enumerate(acts)])
+    timed = Meter()
+    rt = runtime.build(settings, stores=metered(store, timed, replay))
     runtime.install(rt)
     spec = importlib.util.spec_from_file_location("bench_read_app", ROOT / "functions/read/app.py")
     mod = importlib.util.module_from_spec(spec)
@@ -236,38 +251,40 @@ def raw_insert(store, backend: str, key: bytes, feeds: list[str], origin: str) -
     if backend == "cassandra":
         from cassandra.concurrent import execute_concurrent_with_args
 
-        session = store.session._connect()
-        stmt = store.session.prepared("timeline_put")
+        session = store.activities.session._connect()
+        stmt = store.activities.session.prepared("timeline_put")
         execute_concurrent_with_args(session, stmt, rows, concurrency=128)
     else:
-        store._write("INSERT INTO timeline (feed, key, origin) VALUES (?, ?, ?) "
+        store.activities.db.write("INSERT INTO timeline (feed, key, origin) VALUES (?, ?, ?) "
                      "ON CONFLICT (feed, key) DO UPDATE SET origin = excluded.origin", rows)
 
 
 def section_fanout(backend: str, quick: bool, tmp: Path) -> list[str]:
-    from feedline.fanout import worker
+    from feedline.activities.service import record
     from feedline.fanout.messages import FanoutMessage
-    from feedline.service import record
-    from feedline.storage.base import Entry
+    from feedline.fanout.worker import Fanout
+    from feedline.feeds.service import FeedService
+    from feedline.feeds.store import Entry
+    from feedline.models import ids
 
-    _, store = open_backend(backend, tmp)
+    settings, store = open_backend(backend, tmp)
+    fanout = Fanout(store, FeedService(settings.app, store), None, 1000)
     n_followers = 1000
     src = f"user:fan{int(time.time() * 1000)}"
     for i in range(n_followers):
-        store.add_follow(f"timeline:{src[5:]}-{i:04d}", src, i)
+        store.follows.add_follow(f"timeline:{src[5:]}-{i:04d}", src, i)
     rounds = 3 if quick else 15
     fan, raw = [], []
     for r in range(rounds):
         [act] = activities(1)
         act = type(act)(**{**{f: getattr(act, f) for f in act.__dataclass_fields__},
                            "key": act.key[:8] + r.to_bytes(8, "big")})
-        store.put_activities([record(act, src)])
-        store.add_entries(src, [Entry(act.key, None)])
+        store.activities.put_activities([record(act, src)])
+        store.timelines.add_entries(src, [Entry(act.key, None)])
         t = time.perf_counter()
-        worker.apply(store, FanoutMessage("add", __import__("feedline.models.ids", fromlist=["x"]).key_to_uuid(act.key), src),
-                     None, n_followers)
+        fanout.apply(FanoutMessage("add", ids.key_to_uuid(act.key), src))
         fan.append(time.perf_counter() - t)
-        followers = store.follower_page(src, None, n_followers)
+        followers = store.follows.follower_page(src, None, n_followers)
         t = time.perf_counter()
         raw_insert(store, backend, act.key, followers, src)
         raw.append(time.perf_counter() - t)

@@ -22,8 +22,8 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from feedline.config import AppConfig, Settings
 
+from feedline.config import AppConfig, Settings
 from tests.conftest import API_KEY, API_SECRET, ROOT
 
 LOCAL_SH = ROOT / "infra" / "cassandra" / "local.sh"
@@ -138,7 +138,7 @@ def truncate_all(store) -> None:
     """Empty every table of the store's keyspace (only those holding rows: TRUNCATE is slow-ish)."""
     from feedline.storage.cassandra.statements import TABLES
 
-    session = store.session._connect()
+    session = store.activities.session._connect()
     futures = [(t, session.execute_async(f"SELECT * FROM {t} LIMIT 1")) for t in TABLES]
     full = [t for t, f in futures if f.result().current_rows]
     for f in [session.execute_async(f"TRUNCATE {t}", timeout=60) for t in full]:

@@ -1,5 +1,5 @@
 """The ``feedline`` command: ``dev`` (serve the local stack), ``invoke`` (one function, one event),
-``dlq redrive`` (dead letters back to the queue), ``db migrate`` (Cassandra schema), ``info`` (which compiled twins are loaded)."""
+``dlq redrive`` (dead letters back to the queue), ``db migrate`` (schema migrations), ``info`` (which compiled twins are loaded)."""
 
 from __future__ import annotations
 
@@ -76,15 +76,34 @@ def cmd_dlq_redrive(args: argparse.Namespace) -> int:
 
 
 def cmd_db_migrate(args: argparse.Namespace) -> int:
-    """Apply the CQL migrations (infra/cassandra/migrations) to the configured keyspace."""
-    from feedline import db
-    from feedline.config import Settings
+    """Apply the packaged migrations to the configured backend: the SQLite file, or the Cassandra
+    keyspace (created if needed). Works from an installed wheel; needs no API credentials."""
+    from feedline.config import ENV_API_KEY, ENV_API_SECRET, Settings
 
     env = dict(os.environ)
     # the schema does not depend on the app's credentials: don't require them here
-    env.setdefault("FEEDLINE_API_KEY", "-")
-    env.setdefault("FEEDLINE_API_SECRET", "-")
-    settings = Settings.from_env(env).with_(storage="cassandra")
+    env.setdefault(ENV_API_KEY, "-")
+    env.setdefault(ENV_API_SECRET, "-")
+    if args.storage:
+        env["FEEDLINE_STORAGE"] = args.storage
+    settings = Settings.from_env(env)
+    if settings.storage == "sqlite":
+        import sqlite3
+
+        from feedline.storage.sqlite.db import SQLiteDB
+
+        before = 0
+        if settings.sqlite_path != ":memory:" and Path(settings.sqlite_path).exists():
+            probe = sqlite3.connect(settings.sqlite_path)
+            before = probe.execute("PRAGMA user_version").fetchone()[0]
+            probe.close()
+        sqlite = SQLiteDB(settings.sqlite_path)
+        after = sqlite.version()
+        sqlite.close()
+        print(json.dumps({"sqlite": settings.sqlite_path, "version": after, "applied": after - before}))
+        return 0
+    from feedline import db
+
     applied = db.migrate(settings, keyspace=args.keyspace,
                          replication=db.parse_replication(args.replication) if args.replication else None)
     print(json.dumps({"keyspace": args.keyspace or settings.cassandra_keyspace, "applied": applied}))
@@ -106,9 +125,11 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_info(_args: argparse.Namespace) -> int:
-    from feedline import _ext
+    from feedline import (
+        _ext,
+        serialization,  # noqa: F401
+    )
     from feedline.models import ids  # noqa: F401 - loads the twins
-    from feedline import serialization  # noqa: F401
 
     print(json.dumps({"extensions": _ext.LOADED, "no_extensions": _ext.NO_EXTENSIONS,
                       "require_extensions": _ext.REQUIRE_EXTENSIONS}, indent=2))
@@ -146,9 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     inv.add_argument("--storage", choices=["sqlite", "cassandra"])
     inv.set_defaults(func=cmd_invoke)
 
-    dbp = sub.add_parser("db", help="database schema tools (Cassandra)")
+    dbp = sub.add_parser("db", help="database schema tools")
     db_sub = dbp.add_subparsers(dest="db_cmd", required=True)
-    mig = db_sub.add_parser("migrate", help="create the keyspace if needed and apply pending CQL migrations")
+    mig = db_sub.add_parser("migrate", help="apply pending migrations (SQLite file, or Cassandra keyspace)")
+    mig.add_argument("--storage", choices=["sqlite", "cassandra"], help="default: FEEDLINE_STORAGE or sqlite")
     mig.add_argument("--keyspace", help="default: FEEDLINE_CASSANDRA_KEYSPACE or 'feedline'")
     mig.add_argument("--replication", help="e.g. NetworkTopologyStrategy:dc1=3 (used when creating the keyspace)")
     mig.set_defaults(func=cmd_db_migrate)

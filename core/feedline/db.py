@@ -1,6 +1,6 @@
 """Cassandra schema migrations: ``migrate(settings)`` brings a keyspace up to date.
 
-Migrations are the files ``infra/cassandra/migrations/NNNN_name.cql``, applied in order, each
+Migrations are the package files ``feedline/storage/cassandra/migrations/NNNN_name.cql``, applied in order, each
 once. What was applied is recorded in the keyspace's ``schema_migrations`` table with a checksum
 of the file, so running ``migrate`` again does nothing, and a file edited after it was applied
 is an error (write a new migration instead). A migration interrupted half-way is safely applied
@@ -27,14 +27,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("feedline.db")
 
-#: the migrations of a source checkout (they are not part of the installed package)
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "infra" / "cassandra" / "migrations"
+#: the migrations ship inside the package, so an installed wheel migrates as a checkout does
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "storage" / "cassandra" / "migrations"
 #: one replica: a local single node. Production passes its own (NetworkTopologyStrategy).
 LOCAL_REPLICATION: Mapping[str, Any] = {"class": "SimpleStrategy", "replication_factor": 1}
 #: DDL can take longer than a data request (schema agreement across nodes)
 DDL_TIMEOUT_S = 30.0
 
-_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.cql$")
+_FILE = re.compile(r"(\d{4})_([a-z0-9_]+)\.cql")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 _STRATEGY = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
 _ALTER_ADD = re.compile(r"^\s*ALTER\s+TABLE\s+\S+\s+ADD\s", re.IGNORECASE)
@@ -64,10 +64,10 @@ class Migration:
 def load_migrations(directory: Path | None = None) -> list[Migration]:
     directory = directory or MIGRATIONS_DIR
     if not directory.is_dir():
-        raise MigrationError(f"no migrations folder at {directory} (run from a source checkout)")
+        raise MigrationError(f"no migrations folder at {directory} (a broken install?)")
     found = []
     for path in sorted(directory.glob("*.cql")):
-        m = _FILE.match(path.name)
+        m = _FILE.fullmatch(path.name)
         if m is None:
             raise MigrationError(f"{path.name}: migration files are named NNNN_name.cql")
         found.append(Migration(m.group(1), m.group(2), path, path.read_text()))

@@ -46,7 +46,7 @@ class InputException(StreamError):
     code, exception, status_code = 4, "InputException", 400
 
     @classmethod
-    def field(cls, name: str, message: str) -> "InputException":
+    def field(cls, name: str, message: str) -> InputException:
         return cls(f"Errors for fields '{name}'", {name: [message]})
 
 

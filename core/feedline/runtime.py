@@ -1,69 +1,87 @@
-"""The per-cold-start runtime: settings, storage, queue and service, built once and reused.
+"""The per-cold-start runtime: settings, stores, queue and the concept services, built once.
 
 Lambda keeps a module's globals across warm invocations, so ``get()`` builds the runtime on the
 first request (never at import) and returns the same one afterwards. The local runner and tests
-``install()`` a runtime of their own (e.g. one whose queue delivers to the Fanout function).
+``install()`` a runtime of their own (e.g. one whose queue delivers to the Fanout function), or
+``scoped()`` one to the running thread/task (the local runner's concurrent executions, each with
+its own runtime like a separate Lambda container).
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from feedline.activities.service import ActivityService
 from feedline.config import Settings
 from feedline.fanout.queue import EmbeddedQueue, FanoutQueue, SqsQueue
-from feedline.service import FeedService
-from feedline.storage import open_storage
-from feedline.storage.base import Storage
+from feedline.feeds.service import FeedService
+from feedline.follows.service import FollowService
+from feedline.storage import open_stores
+from feedline.stores import Stores
 
 
-@dataclass
+@dataclass(eq=False)
 class Runtime:
     settings: Settings
-    storage: Storage
+    stores: Stores
     queue: FanoutQueue
-    service: FeedService = field(init=False)
+    feeds: FeedService = field(init=False)
+    activities: ActivityService = field(init=False)
+    follows: FollowService = field(init=False)
 
     def __post_init__(self) -> None:
-        self.service = FeedService(self.settings.app, self.storage, self.queue,
-                                   inline_fanout=self.settings.inline_fanout)
+        app = self.settings.app
+        self.feeds = FeedService(app, self.stores)
+        self.activities = ActivityService(app, self.stores, self.feeds, self.queue,
+                                          inline_fanout=self.settings.inline_fanout)
+        self.follows = FollowService(app, self.stores, self.feeds)
 
     def close(self) -> None:
         self.queue.close()
-        self.storage.close()
+        self.stores.close()
 
 
-def default_deliver(runtime_ref: list) -> "callable":
+def default_deliver(runtime_ref: list) -> Callable[[dict], dict]:
     """Embedded delivery straight into the fan-out worker, with SQS batch semantics."""
     from feedline.fanout.handler import handle_sqs_event
 
     def deliver(event: dict) -> dict:
-        rt = runtime_ref[0]
-        return handle_sqs_event(event, rt.storage, queue=rt.queue, chunk_size=rt.settings.fanout_chunk_size,
-                                app=rt.settings.app)
+        return handle_sqs_event(event, runtime_ref[0])
 
     return deliver
 
 
-def build(settings: Settings, *, storage: Storage | None = None, queue: FanoutQueue | None = None) -> Runtime:
-    storage = storage or open_storage(settings)
+def build(settings: Settings, *, stores: Stores | None = None, queue: FanoutQueue | None = None) -> Runtime:
+    stores = stores or open_stores(settings)
     ref: list = []
     if queue is None:
         if settings.queue == "sqs":
             queue = SqsQueue(settings.queue_url, settings.sqs_endpoint)
         else:
             queue = EmbeddedQueue(default_deliver(ref), settings.delivery)
-    rt = Runtime(settings, storage, queue)
+    rt = Runtime(settings, stores, queue)
     ref.append(rt)
     return rt
 
 
 _lock = threading.Lock()
 _current: Runtime | None = None
+_scoped: contextvars.ContextVar[Runtime | None] = contextvars.ContextVar("feedline_runtime", default=None)
+
+
+def scoped(rt: Runtime | None) -> contextvars.Token:
+    """Make ``rt`` the runtime of this thread/task (the local runner's execution environments)."""
+    return _scoped.set(rt)
 
 
 def get() -> Runtime:
     global _current
+    rt = _scoped.get()
+    if rt is not None:
+        return rt
     if _current is None:
         with _lock:
             if _current is None:

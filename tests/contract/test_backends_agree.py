@@ -13,9 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feedline.activities.store import ActivityRecord
+from feedline.feeds.store import Entry
 from feedline.models import ids
-from feedline.storage.base import ActivityRecord, Entry, Range
-from feedline.storage.sqlite import SQLiteStorage
+from feedline.models.cursors import Range
+from feedline.storage import cassandra, sqlite
 
 pytestmark = pytest.mark.cassandra
 
@@ -24,10 +26,8 @@ entry = st.tuples(st.integers(0, 5), st.binary(min_size=6, max_size=6), st.sampl
 
 @pytest.fixture(scope="module")
 def stores(cassandra_settings, tmp_path_factory):
-    from feedline.storage.cassandra import CassandraStorage
-
-    lite = SQLiteStorage(tmp_path_factory.mktemp("agree") / "agree.db")
-    cass = CassandraStorage.from_settings(cassandra_settings)
+    lite = sqlite.open_stores(tmp_path_factory.mktemp("agree") / "agree.db")
+    cass = cassandra.from_settings(cassandra_settings)
     yield lite, cass
     lite.close()
     cass.close()
@@ -41,19 +41,19 @@ def test_backends_agree(stores, entries, removed, data):
     keys = [ids.key_from_time(1_700_000_000_000_000 + t, b"\x80\x80" + node) for t, node, _ in entries]
     gone = {keys[i] for i in removed if i < len(keys)}
     for store in stores:
-        store.put_activities([ActivityRecord(k, b'{"id":"%s"}' % ids.key_to_uuid(k).encode()) for k in keys])
-        store.add_entries(feed, [Entry(k, o) for k, (_, _, o) in zip(keys, entries)])
-        store.remove_entries(feed, list(gone))
+        store.activities.put_activities([ActivityRecord(k, b'{"id":"%s"}' % ids.key_to_uuid(k).encode()) for k in keys])
+        store.timelines.add_entries(feed, [Entry(k, o) for k, (_, _, o) in zip(keys, entries)])
+        store.timelines.remove_entries(feed, list(gone))
     pick = st.sampled_from(keys)
     rng = Range(**{name: data.draw(pick) for name in ("lt", "lte", "gt", "gte") if data.draw(st.booleans())})
     limit, offset = data.draw(st.integers(0, 12)), data.draw(st.integers(0, 5))
     answers = []
     for store in stores:
         answers.append((
-            store.read_entries(feed, limit, offset, rng),
-            store.read_entries(feed, limit, offset, own_only=True),
-            [(k, o) for k, _, o in store.read_page(feed, limit, offset, rng)],
-            [list(c) for c in store.read_window(feed, 50)],
+            store.timelines.read_entries(feed, limit, offset, rng),
+            store.timelines.read_entries(feed, limit, offset, own_only=True),
+            [(k, o) for k, _, o in store.timelines.read_page(feed, limit, offset, rng)],
+            [list(c) for c in store.timelines.read_window(feed, 50)],
         ))
     assert answers[0] == answers[1]
     expected = sorted(set(keys) - gone, reverse=True)

@@ -7,12 +7,19 @@ reuses fixed activity keys across tests, so leftovers would leak into ``feeds_of
 from __future__ import annotations
 
 import pytest
-from feedline.models import ids
-from feedline.storage.base import ActivityRecord, Entry, Range
-from feedline.storage.cassandra import CassandraStorage
-from feedline.storage.cassandra.store import key_uuid, uuid_key
 
-from .storage_contract import StorageContract, feed, key
+from feedline.activities.store import ActivityRecord
+from feedline.feeds.store import Entry
+from feedline.models import ids
+from feedline.models.cursors import Range
+from feedline.storage.cassandra import from_settings
+from feedline.storage.cassandra.base import key_uuid, uuid_key
+
+from .activity_store_contract import ActivityStoreContract
+from .follow_store_contract import FollowStoreContract
+from .mark_store_contract import MarkStoreContract
+from .support import feed, key
+from .timeline_store_contract import TimelineStoreContract
 
 pytestmark = pytest.mark.cassandra
 
@@ -20,7 +27,7 @@ pytestmark = pytest.mark.cassandra
 @pytest.fixture(scope="module")
 def shared_store(cassandra_settings):
     # one session for the module (as one warm Lambda reuses it); each test empties the tables
-    s = CassandraStorage.from_settings(cassandra_settings)
+    s = from_settings(cassandra_settings)
     yield s
     s.close()
 
@@ -31,21 +38,36 @@ def store(shared_store, cassandra_truncate):
     return shared_store
 
 
-class TestCassandraStorage(StorageContract):
-    @pytest.fixture
-    def reopen(self, cassandra_settings):
-        opened = []
+@pytest.fixture
+def reopen(cassandra_settings):
+    opened = []
 
-        def _reopen(store):
-            # a new store with a new session on the same keyspace; the closed one reconnects
-            # lazily when the next test uses it
-            store.close()
-            again = CassandraStorage.from_settings(cassandra_settings)
-            opened.append(again)
-            return again
-        yield _reopen
-        for s in opened:
-            s.close()
+    def _reopen(store):
+        # new stores with a new session on the same keyspace; the closed one reconnects
+        # lazily when the next test uses it
+        store.close()
+        again = from_settings(cassandra_settings)
+        opened.append(again)
+        return again
+    yield _reopen
+    for s in opened:
+        s.close()
+
+
+class TestCassandraActivities(ActivityStoreContract):
+    pass
+
+
+class TestCassandraTimelines(TimelineStoreContract):
+    pass
+
+
+class TestCassandraMarks(MarkStoreContract):
+    pass
+
+
+class TestCassandraFollows(FollowStoreContract):
+    pass
 
 
 # ---- Cassandra specifics (beyond the contract) ---------------------------------------------------
@@ -61,68 +83,68 @@ def test_same_time_ids_keep_byte_order(store):
     f = feed()
     same = [ids.key_from_time(1_600_000_000_000_000, b"\x80\x80" + bytes([b]) + b"\x00" * 5)
             for b in (0x01, 0x7F, 0x80, 0xFF)]
-    store.add_entries(f, [Entry(k, None) for k in same])
-    assert [e.key for e in store.read_entries(f, 10)] == sorted(same, reverse=True)
-    assert [e.key for e in store.read_entries(f, 10, rng=Range(lt=same[2]))] == [same[1], same[0]]
-    assert [e.key for e in store.read_entries(f, 10, own_only=True)] == sorted(same, reverse=True)
+    store.timelines.add_entries(f, [Entry(k, None) for k in same])
+    assert [e.key for e in store.timelines.read_entries(f, 10)] == sorted(same, reverse=True)
+    assert [e.key for e in store.timelines.read_entries(f, 10, rng=Range(lt=same[2]))] == [same[1], same[0]]
+    assert [e.key for e in store.timelines.read_entries(f, 10, own_only=True)] == sorted(same, reverse=True)
 
 
 def test_indexes_are_checked_against_the_tables(store):
     """Index rows left behind by an origin or foreign_id change never show through."""
     f, k = feed("timeline"), key(7, 77)
-    store.add_entries(f, [Entry(k, None)])
-    store.add_entries(f, [Entry(k, "user:a")])  # timeline_by_origin keeps a stale own row
-    assert store.read_entries(f, 10, own_only=True) == []
-    assert store.remove_by_origin(f, "user:b") == 0
-    store.add_entries(f, [Entry(k, "user:b")])
-    assert store.remove_by_origin(f, "user:a") == 0 and store.read_entries(f, 10) == [Entry(k, "user:b")]
-    assert store.remove_by_origin(f, "user:b") == 1 and store.read_entries(f, 10) == []
-    assert store.feeds_of_activity(k) == []
+    store.timelines.add_entries(f, [Entry(k, None)])
+    store.timelines.add_entries(f, [Entry(k, "user:a")])  # timeline_by_origin keeps a stale own row
+    assert store.timelines.read_entries(f, 10, own_only=True) == []
+    assert store.timelines.remove_by_origin(f, "user:b") == 0
+    store.timelines.add_entries(f, [Entry(k, "user:b")])
+    assert store.timelines.remove_by_origin(f, "user:a") == 0 and store.timelines.read_entries(f, 10) == [Entry(k, "user:b")]
+    assert store.timelines.remove_by_origin(f, "user:b") == 1 and store.timelines.read_entries(f, 10) == []
+    assert store.timelines.feeds_of_activity(k) == []
 
-    store.put_activities([ActivityRecord(k, b"{}", "fid:old")])
-    store.put_activities([ActivityRecord(k, b"{}", "fid:new")])
-    assert store.keys_by_foreign_id("fid:old") == [] and store.keys_by_foreign_id("fid:new") == [k]
+    store.activities.put_activities([ActivityRecord(k, b"{}", "fid:old")])
+    store.activities.put_activities([ActivityRecord(k, b"{}", "fid:new")])
+    assert store.activities.keys_by_foreign_id("fid:old") == [] and store.activities.keys_by_foreign_id("fid:new") == [k]
 
 
 def test_own_only_paging_over_many_copies(store):
     f = feed("timeline")
     own = [key(t, 1) for t in range(0, 600, 3)]
     copies = [key(t, 2) for t in range(600)]
-    store.add_entries(f, [Entry(k, "user:x") for k in copies] + [Entry(k, None) for k in own])
+    store.timelines.add_entries(f, [Entry(k, "user:x") for k in copies] + [Entry(k, None) for k in own])
     desc = sorted(own, reverse=True)
-    assert [e.key for e in store.read_entries(f, 50, offset=120, own_only=True)] == desc[120:170]
-    assert len(store.read_entries(f, 1000)) == 800
+    assert [e.key for e in store.timelines.read_entries(f, 50, offset=120, own_only=True)] == desc[120:170]
+    assert len(store.timelines.read_entries(f, 1000)) == 800
 
 
 def test_grouped_entries_in_own_reads_and_fanout_upserts(store):
     """Own-entry reads carry group/actor/verb; a fan-out copy over an entry keeps them (as SQLite)."""
     f = feed("notification")
     grouped = Entry(key(1, 5), None, "like_2020-01-01", "u1", "like")
-    store.add_entries(f, [grouped, Entry(key(2, 5), "user:x", "post_2020-01-02", "u2", "post")])
-    assert store.read_entries(f, 10, own_only=True) == [grouped]
-    store.add_to_feeds(key(1, 5), [f], "user:y")
-    assert store.read_entries(f, 10, rng=Range(lte=key(1, 5))) == [
+    store.timelines.add_entries(f, [grouped, Entry(key(2, 5), "user:x", "post_2020-01-02", "u2", "post")])
+    assert store.timelines.read_entries(f, 10, own_only=True) == [grouped]
+    store.timelines.add_to_feeds(key(1, 5), [f], "user:y")
+    assert store.timelines.read_entries(f, 10, rng=Range(lte=key(1, 5))) == [
         Entry(key(1, 5), "user:y", "like_2020-01-01", "u1", "like")]
 
 
 def test_racing_follows_do_not_duplicate_listings(store):
     """Two follows of one pair that both passed the existence check: one listing row survives."""
     a, b = feed("timeline"), feed()
-    store.add_follow(a, b, 10)
+    store.follows.add_follow(a, b, 10)
     # replay the second racer's writes, with its own created_us, as add_follow would do them
-    s = store.session
+    s = store.activities.session
     s.concurrent([("following_put", (a, 20, b)), ("followers_put", (b, 20, a))])
     s.concurrent([("by_source_put", (a, b, 20)), ("by_target_put", (b, a, 20))])
-    assert [(f.source, f.created_us) for f in store.list_followers(b, 10)] == [(a, 20)]
-    assert [(f.target, f.created_us) for f in store.list_following(a, 10)] == [(b, 20)]
-    assert store.count_follows(b) == 1
-    assert store.remove_follow(a, b) is True
-    assert store.list_followers(b, 10) == [] and store.list_following(a, 10) == []
+    assert [(f.source, f.created_us) for f in store.follows.list_followers(b, 10)] == [(a, 20)]
+    assert [(f.target, f.created_us) for f in store.follows.list_following(a, 10)] == [(b, 20)]
+    assert store.follows.count_follows(b) == 1
+    assert store.follows.remove_follow(a, b) is True
+    assert store.follows.list_followers(b, 10) == [] and store.follows.list_following(a, 10) == []
 
 
 def test_nothing_connects_before_the_first_query(cassandra_settings):
-    s = CassandraStorage.from_settings(cassandra_settings.with_(cassandra_port=1))
-    assert s.session._cluster is None
+    s = from_settings(cassandra_settings.with_(cassandra_port=1))
+    assert s.activities.session._cluster is None
     s.close()
 
 
@@ -131,6 +153,7 @@ def test_migrations_apply_in_order_once_and_resume(cassandra_settings, tmp_path)
     import shutil
 
     from cassandra.cluster import Cluster
+
     from feedline import db
 
     for m in db.load_migrations():

@@ -1,24 +1,43 @@
-"""The storage contract bound to the embedded SQLite backend."""
+"""The store contracts bound to the embedded SQLite backend."""
 
 from __future__ import annotations
 
 import pytest
 
-from feedline.storage.sqlite import SQLiteStorage
+from feedline.storage.sqlite import open_stores
 
-from .storage_contract import StorageContract
+from .activity_store_contract import ActivityStoreContract
+from .follow_store_contract import FollowStoreContract
+from .mark_store_contract import MarkStoreContract
+from .timeline_store_contract import TimelineStoreContract
 
 
-class TestSQLiteStorage(StorageContract):
-    @pytest.fixture
-    def store(self, tmp_path):
-        s = SQLiteStorage(tmp_path / "contract.db")
-        yield s
-        s.close()
+@pytest.fixture
+def store(tmp_path):
+    s = open_stores(tmp_path / "contract.db")
+    yield s
+    s.close()
 
-    @pytest.fixture
-    def reopen(self):
-        def _reopen(store):
-            store.close()
-            return SQLiteStorage(store.path)
-        return _reopen
+
+@pytest.fixture
+def reopen(tmp_path):
+    def _reopen(store):
+        store.close()
+        return open_stores(tmp_path / "contract.db")
+    return _reopen
+
+
+class TestSQLiteActivities(ActivityStoreContract):
+    pass
+
+
+class TestSQLiteTimelines(TimelineStoreContract):
+    pass
+
+
+class TestSQLiteMarks(MarkStoreContract):
+    pass
+
+
+class TestSQLiteFollows(FollowStoreContract):
+    pass

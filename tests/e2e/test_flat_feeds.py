@@ -10,7 +10,7 @@ pytestmark = pytest.mark.e2e
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def ids_of(resp) -> list[str]:

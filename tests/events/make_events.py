@@ -4,9 +4,10 @@
 
 Starts from `sam local generate-event` (apigateway http-api-proxy, sqs receive-message) and edits
 them into what API Gateway (HTTP API, payload 2.0) and the SQS event source send for template.yaml's
-routes. Credentials: api key ``local-key``, api secret ``local-secret``; the Authorization header is
+routes. Credentials: those of `make run` (api key ``local-key``, api secret
+``local-secret-change-me-for-anything-shared``); the Authorization header is
 an HS256 server token with scope ``{"resource": "*", "action": "*", "feed_id": "*"}`` (no ``exp``).
-Use them with FEEDLINE_API_KEY=local-key FEEDLINE_API_SECRET=local-secret, e.g.
+So ``feedline invoke WriteFunction --event tests/events/add_activity.json`` works as the README says, and
 ``sam local invoke WriteFunction -e tests/events/add_activity.json`` where Docker exists.
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 import jwt
 
 HERE = Path(__file__).resolve().parent
-API_KEY, API_SECRET = "local-key", "local-secret"
+API_KEY, API_SECRET = "local-key", "local-secret-change-me-for-anything-shared"  # as `make run`
 TOKEN = jwt.encode({"resource": "*", "action": "*", "feed_id": "*"}, API_SECRET, algorithm="HS256")
 FANOUT_ACTIVITY = "4a016000-a89d-11ee-8080-2f80e33ef123"  # the id add_activity.json creates (time + foreign_id)
 SAM = [str(Path(sys.executable).with_name("sam"))]
@@ -76,7 +77,7 @@ def sqs_event() -> dict:
     rec = ev["Records"][0]
     rec["body"] = json.dumps({"v": 1, "op": "add", "activity": FANOUT_ACTIVITY, "source": "user:1"},
                              separators=(",", ":"))
-    rec["md5OfBody"] = hashlib.md5(rec["body"].encode()).hexdigest()  # SQS's own body checksum
+    rec["md5OfBody"] = hashlib.md5(rec["body"].encode(), usedforsecurity=False).hexdigest()  # SQS's own body checksum
     rec["eventSourceARN"] = "arn:aws:sqs:us-east-1:123456789012:feedline-FanoutQueue-ABCDEF123456"
     return ev
 

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import pytest
 
+from feedline.activities import inputs
+from feedline.activities.model import build
 from feedline.config import AppConfig, Settings
 from feedline.fanout.handler import handle_sqs_event
 from feedline.fanout.messages import BadMessage, FanoutMessage
 from feedline.fanout.queue import EmbeddedQueue, sqs_event
-from feedline.models.activity import build
 from feedline.runtime import build as build_runtime
-from feedline.storage.sqlite import SQLiteStorage
+from feedline.storage.sqlite import open_stores
 
 
 @pytest.fixture
-def storage(tmp_path):
-    s = SQLiteStorage(tmp_path / "f.db")
+def stores(tmp_path):
+    s = open_stores(tmp_path / "f.db")
     yield s
     s.close()
+
+
+@pytest.fixture
+def rt(stores):
+    return build_runtime(Settings(app=AppConfig("k", "s")), stores=stores)
 
 
 def test_messages_are_ids_and_a_version():
@@ -29,11 +35,11 @@ def test_messages_are_ids_and_a_version():
             FanoutMessage.from_json(bad)
 
 
-def test_partial_batch_failure_reports_only_the_bad_record(storage):
+def test_partial_batch_failure_reports_only_the_bad_record(rt):
     good = FanoutMessage("add", "6045bfa0-a467-11e7-8080-80005886bfee", "user:1").to_json()
     event = sqs_event([good, '{"v":1,"op":"add","activity":"not-an-id","source":"user:1"}', good])
     bad_id = event["Records"][1]["messageId"]
-    assert handle_sqs_event(event, storage) == {"batchItemFailures": [{"itemIdentifier": bad_id}]}
+    assert handle_sqs_event(event, rt) == {"batchItemFailures": [{"itemIdentifier": bad_id}]}
 
 
 def test_embedded_queue_retries_then_dead_letters():
@@ -49,37 +55,35 @@ def test_embedded_queue_retries_then_dead_letters():
     assert len(q.dead_letters) == 1 and "bad" in q.dead_letters[0]
 
 
-def test_async_delivery_drains(storage, tmp_path):
+def test_async_delivery_drains(stores, tmp_path):
     settings = Settings(app=AppConfig("k", "s"), delivery="async")
-    rt = build_runtime(settings, storage=storage)
+    rt = build_runtime(settings, stores=stores)
     try:
-        svc = rt.service
-        svc.follow("timeline:a", "user:b", 10)
+        svc = rt.activities
+        rt.follows.follow("timeline:a", "user:b", 10)
         act = build({"actor": "b", "verb": "v", "object": "o"}, svc.clock())
-        svc.add_activities("user:b", [act])
+        svc.add("user:b", [act])
         rt.queue.drain()
-        assert storage.has_entry("timeline:a", act.key)
+        assert stores.timelines.has_entry("timeline:a", act.key)
     finally:
         rt.close()
 
 
-def test_redelivered_and_late_messages_change_nothing(storage):
-    settings = Settings(app=AppConfig("k", "s"))
-    rt = build_runtime(settings, storage=storage)
-    svc = rt.service
+def test_redelivered_and_late_messages_change_nothing(stores, rt):
+    svc = rt.activities
     for i in range(3):
-        svc.follow(f"timeline:{i}", "user:b", 10)
+        rt.follows.follow(f"timeline:{i}", "user:b", 10)
     act = build({"actor": "b", "verb": "v", "object": "o"}, svc.clock())
-    svc.add_activities("user:b", [act])
+    svc.add("user:b", [act])
     add = FanoutMessage("add", act.id, "user:b").to_json()
-    before = sorted(storage.feeds_of_activity(act.key))
+    before = sorted(stores.timelines.feeds_of_activity(act.key))
     assert len(before) == 4
-    handle_sqs_event(sqs_event([add, add]), storage)  # duplicate delivery
-    assert sorted(storage.feeds_of_activity(act.key)) == before
-    svc.remove_activity("user:b", act.id, False)
-    assert storage.feeds_of_activity(act.key) == [] and storage.get_activities([act.key]) == {}
-    handle_sqs_event(sqs_event([add]), storage)  # an add that arrives after the removal
-    assert storage.feeds_of_activity(act.key) == []  # not resurrected
+    handle_sqs_event(sqs_event([add, add]), rt)  # duplicate delivery
+    assert sorted(stores.timelines.feeds_of_activity(act.key)) == before
+    svc.remove("user:b", act.id, False)
+    assert stores.timelines.feeds_of_activity(act.key) == [] and stores.activities.get_activities([act.key]) == {}
+    handle_sqs_event(sqs_event([add]), rt)  # an add that arrives after the removal
+    assert stores.timelines.feeds_of_activity(act.key) == []  # not resurrected
 
 
 class RecordingQueue(EmbeddedQueue):
@@ -92,40 +96,40 @@ class RecordingQueue(EmbeddedQueue):
         super().send(messages)
 
 
-def test_updates_reach_followers_without_a_second_fanout(storage):
+def test_updates_reach_followers_without_a_second_fanout(stores):
     settings = Settings(app=AppConfig("k", "s"))
-    queue = RecordingQueue(lambda ev: handle_sqs_event(ev, storage, queue=queue))
-    rt = build_runtime(settings, storage=storage, queue=queue)
-    svc = rt.service
+    queue = RecordingQueue(lambda ev: handle_sqs_event(ev, rt))
+    rt = build_runtime(settings, stores=stores, queue=queue)
+    svc = rt.activities
     for i in range(5):
-        svc.follow(f"timeline:{i}", "user:b", 10)
+        rt.follows.follow(f"timeline:{i}", "user:b", 10)
     act = build({"actor": "b", "verb": "v", "object": "o", "foreign_id": "p:1", "time": "2020-01-01T00:00:00"},
                 svc.clock())
-    svc.add_activities("user:b", [act])
+    svc.add("user:b", [act])
     assert [m.op for m in queue.sent] == ["add"]
-    svc.update_activities([{"actor": "b", "verb": "edited", "object": "o", "foreign_id": "p:1",
-                            "time": "2020-01-01T00:00:00"}])
-    svc.partial_update([{"id": act.id, "set": {"extra.deep": 1}}])
+    svc.update(inputs.full_updates({"activities": [{"actor": "b", "verb": "edited", "object": "o",
+                                                    "foreign_id": "p:1", "time": "2020-01-01T00:00:00"}]}))
+    svc.partial_update(inputs.changes([{"id": act.id, "set": {"extra.deep": 1}}]))
     assert [m.op for m in queue.sent] == ["add"]  # no fan-out for either update
     for i in range(5):
-        [(key, body, origin)] = storage.read_page(f"timeline:{i}", 10)
+        [(key, body, origin)] = stores.timelines.read_page(f"timeline:{i}", 10)
         assert key == act.key and b'"verb":"edited"' in body and b'"extra":{"deep":1}' in body
 
 
-def test_large_audience_fans_out_in_chunk_messages(storage):
+def test_large_audience_fans_out_in_chunk_messages(stores):
     settings = Settings(app=AppConfig("k", "s"), fanout_chunk_size=100)
-    queue = RecordingQueue(lambda ev: handle_sqs_event(ev, storage, queue=queue, chunk_size=100))
-    rt = build_runtime(settings, storage=storage, queue=queue)
+    queue = RecordingQueue(lambda ev: handle_sqs_event(ev, rt))
+    rt = build_runtime(settings, stores=stores, queue=queue)
     for i in range(1050):
-        storage.add_follow(f"timeline:{i:05d}", "user:star", i)
-    act = build({"actor": "star", "verb": "v", "object": "o"}, rt.service.clock())
-    rt.service.add_activities("user:star", [act])
+        stores.follows.add_follow(f"timeline:{i:05d}", "user:star", i)
+    act = build({"actor": "star", "verb": "v", "object": "o"}, rt.activities.clock())
+    rt.activities.add("user:star", [act])
     chunks = [m for m in queue.sent if m.limit is not None]
     assert len(chunks) == 10 and all(m.limit == 100 for m in chunks)  # first chunk written by the planner
-    assert len(storage.feeds_of_activity(act.key)) == 1051
+    assert len(stores.timelines.feeds_of_activity(act.key)) == 1051
     # every chunk redelivered: nothing changes
-    handle_sqs_event(sqs_event([m.to_json() for m in chunks]), storage, chunk_size=100)
-    assert len(storage.feeds_of_activity(act.key)) == 1051
+    handle_sqs_event(sqs_event([m.to_json() for m in chunks]), rt)
+    assert len(stores.timelines.feeds_of_activity(act.key)) == 1051
 
 
 class DownQueue(EmbeddedQueue):
@@ -135,17 +139,17 @@ class DownQueue(EmbeddedQueue):
         raise ServiceUnavailable("queue down")
 
 
-def test_queue_failure_takes_a_new_activity_back_out_everywhere(storage):
+def test_queue_failure_takes_a_new_activity_back_out_everywhere(stores):
     """Inline fan-out wrote the small audience, then the queue refused the rest: nothing remains."""
     from feedline.errors import ServiceUnavailable
 
     settings = Settings(app=AppConfig("k", "s"), inline_fanout=5)
-    rt = build_runtime(settings, storage=storage, queue=DownQueue(lambda ev: None))
-    svc = rt.service
-    svc.follow("timeline:small", "user:b", 0)
+    rt = build_runtime(settings, stores=stores, queue=DownQueue(lambda ev: None))
+    svc = rt.activities
+    rt.follows.follow("timeline:small", "user:b", 0)
     for i in range(10):  # topic:big has too many followers for inline: it needs the queue
-        svc.follow(f"timeline:big{i}", "topic:big", 0)
+        rt.follows.follow(f"timeline:big{i}", "topic:big", 0)
     act = build({"actor": "b", "verb": "v", "object": "o", "to": ["topic:big"]}, svc.clock())
     with pytest.raises(ServiceUnavailable):
-        svc.add_activities("user:b", [act])
-    assert storage.feeds_of_activity(act.key) == [] and storage.get_activities([act.key]) == {}
+        svc.add("user:b", [act])
+    assert stores.timelines.feeds_of_activity(act.key) == [] and stores.activities.get_activities([act.key]) == {}

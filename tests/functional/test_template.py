@@ -28,7 +28,7 @@ RULES = ROOT / "infra" / "cfn-lint-rules"
 EVENTS = ROOT / "tests" / "events"
 CHECK_GLIBC = ROOT / "infra" / "lambda" / "check_glibc.py"
 OUR_RULES = {"E9101", "E9102", "E9201"}
-EVENT_KEY, EVENT_SECRET = "local-key", "local-secret"  # what tests/events/make_events.py signs with
+EVENT_KEY, EVENT_SECRET = "local-key", "local-secret-change-me-for-anything-shared"  # what tests/events/make_events.py signs with
 # the brief's local secret is short: PyJWT warns about it, rightly, and that is not under test here
 short_secret = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 

@@ -16,17 +16,20 @@ import uuid
 
 import jwt
 import pytest
+
 from feedline import runtime
+from feedline.activities.store import ActivityRecord
 from feedline.errors import StorageUnavailable
 from feedline.fanout.handler import handle_sqs_event
 from feedline.fanout.messages import FanoutMessage
 from feedline.fanout.queue import sqs_event
+from feedline.feeds.store import Entry
 from feedline.local import template
 from feedline.local.runner import LocalStack
 from feedline.models import ids
-from feedline.storage.base import ActivityRecord, Entry
-from feedline.storage.cassandra import CassandraStorage
-
+from feedline.runtime import build as build_runtime
+from feedline.storage.cassandra import from_settings
+from feedline.stores import Stores
 from tests.conftest import API_KEY, API_SECRET, ROOT
 
 pytestmark = pytest.mark.cassandra
@@ -128,7 +131,7 @@ def proxy(cassandra_node):
 @pytest.fixture
 def proxied(cassandra_settings, proxy):
     """A store that reaches the node only through the proxy."""
-    store = CassandraStorage.from_settings(cassandra_settings.with_(cassandra_port=proxy.port))
+    store = from_settings(cassandra_settings.with_(cassandra_port=proxy.port))
     yield store
     store.close()
 
@@ -151,45 +154,45 @@ def _eventually(fn, timeout: float = 20.0):
 def test_reads_raise_storage_unavailable_then_recover(proxied, proxy):
     f = f"user:{uuid.uuid4().hex[:10]}"
     keys = [_key(i) for i in range(3)]
-    proxied.put_activities([ActivityRecord(k, b'{"n":1}') for k in keys])
-    proxied.add_entries(f, [Entry(k, None) for k in keys])
+    proxied.activities.put_activities([ActivityRecord(k, b'{"n":1}') for k in keys])
+    proxied.timelines.add_entries(f, [Entry(k, None) for k in keys])
     expected = [(k, b'{"n":1}', None) for k in sorted(keys, reverse=True)]
-    assert proxied.read_page(f, 10) == expected
+    assert proxied.timelines.read_page(f, 10) == expected
 
     proxy.close()
     t0 = time.monotonic()
     with pytest.raises(StorageUnavailable):
-        proxied.read_page(f, 10)
+        proxied.timelines.read_page(f, 10)
     with pytest.raises(StorageUnavailable):
-        proxied.add_entries(f, [Entry(_key(9), None)])
+        proxied.timelines.add_entries(f, [Entry(_key(9), None)])
     assert time.monotonic() - t0 < 8, "an outage must fail fast (503), not hang the request"
 
     proxy.open()
-    assert _eventually(lambda: proxied.read_page(f, 10)) == expected
+    assert _eventually(lambda: proxied.timelines.read_page(f, 10)) == expected
 
 
 def test_first_query_after_long_idle_rebuilds_and_retries(proxied, proxy):
     """Lambda thawed after minutes: the old connections are silent; one rebuild, no error."""
     f = f"user:{uuid.uuid4().hex[:10]}"
     k = _key(1)
-    proxied.add_entries(f, [Entry(k, None)])
-    session = proxied.session
+    proxied.timelines.add_entries(f, [Entry(k, None)])
+    session = proxied.activities.session
     proxy.freeze_open_connections()
     session._last_used = session.clock() - 10 * session.idle_reconnect_s  # as if frozen for a while
-    assert proxied.read_entries(f, 10) == [Entry(k, None)]
+    assert proxied.timelines.read_entries(f, 10) == [Entry(k, None)]
     assert session.rebuilds == 1
 
 
 def test_silent_connections_without_idle_fail_fast(proxied, proxy):
     """Not idle: no rebuild (during a real outage it would only add load), a quick 503."""
     f = f"user:{uuid.uuid4().hex[:10]}"
-    proxied.add_entries(f, [Entry(_key(1), None)])
+    proxied.timelines.add_entries(f, [Entry(_key(1), None)])
     proxy.freeze_open_connections()
     t0 = time.monotonic()
     with pytest.raises(StorageUnavailable):
-        proxied.read_entries(f, 10)
-    assert time.monotonic() - t0 < proxied.session.request_timeout + 2
-    assert proxied.session.rebuilds == 0
+        proxied.timelines.read_entries(f, 10)
+    assert time.monotonic() - t0 < proxied.activities.session.request_timeout + 2
+    assert proxied.activities.session.rebuilds == 0
 
 
 def test_http_read_is_a_503_with_stream_error_body_then_recovers(cassandra_settings, proxy):
@@ -228,38 +231,39 @@ def test_http_read_is_a_503_with_stream_error_body_then_recovers(cassandra_setti
         runtime.install(None)  # later tests build their own runtime, not this proxied one
 
 
-def _feed_state(store: CassandraStorage, feeds: list[str], key: bytes):
-    return ({f: store.read_entries(f, 100) for f in feeds}, sorted(store.feeds_of_activity(key)))
+def _feed_state(store: Stores, feeds: list[str], key: bytes):
+    return ({f: store.timelines.read_entries(f, 100) for f in feeds}, sorted(store.timelines.feeds_of_activity(key)))
 
 
 def test_redelivered_fanout_message_changes_nothing(cassandra_settings):
-    store = CassandraStorage.from_settings(cassandra_settings)
+    store = from_settings(cassandra_settings)
+    rt = build_runtime(cassandra_settings, stores=store)
     try:
         source = f"user:{uuid.uuid4().hex[:10]}"
         followers = sorted(f"timeline:{uuid.uuid4().hex[:10]}" for _ in range(30))
         for i, f in enumerate(followers):
-            store.add_follow(f, source, 1000 + i)
+            store.follows.add_follow(f, source, 1000 + i)
         k = _key(5)
-        store.put_activities([ActivityRecord(k, b'{"x":1}', "", source)])
-        store.add_entries(source, [Entry(k, None)])
+        store.activities.put_activities([ActivityRecord(k, b'{"x":1}', "", source)])
+        store.timelines.add_entries(source, [Entry(k, None)])
         add = FanoutMessage("add", ids.key_to_uuid(k), source).to_json()
         # two chunks of the audience, as the planner splits a large one
         chunk = FanoutMessage("add", ids.key_to_uuid(k), source, after=followers[9], limit=50).to_json()
 
-        assert handle_sqs_event(sqs_event([add]), store) == {"batchItemFailures": []}
+        assert handle_sqs_event(sqs_event([add]), rt) == {"batchItemFailures": []}
         first = _feed_state(store, [source, *followers], k)
         assert all(first[0][f] == [Entry(k, source)] for f in followers)
         for _ in range(2):  # SQS delivers at least once: the same message again, and an overlap
             again = sqs_event([add, chunk], receive_count=2)
-            assert handle_sqs_event(again, store) == {"batchItemFailures": []}
+            assert handle_sqs_event(again, rt) == {"batchItemFailures": []}
             assert _feed_state(store, [source, *followers], k) == first
 
         remove = FanoutMessage("remove", ids.key_to_uuid(k), source).to_json()
-        store.remove_entries(source, [k])
-        assert handle_sqs_event(sqs_event([remove]), store) == {"batchItemFailures": []}
+        store.timelines.remove_entries(source, [k])
+        assert handle_sqs_event(sqs_event([remove]), rt) == {"batchItemFailures": []}
         gone = _feed_state(store, [source, *followers], k)
         assert all(entries == [] for entries in gone[0].values()) and gone[1] == []
-        assert handle_sqs_event(sqs_event([remove, add], receive_count=2), store) == {"batchItemFailures": []}
+        assert handle_sqs_event(sqs_event([remove, add], receive_count=2), rt) == {"batchItemFailures": []}
         assert _feed_state(store, [source, *followers], k) == gone  # no resurrection either
     finally:
         store.close()

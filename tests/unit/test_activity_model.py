@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from feedline.activities.model import MAX_ACTIVITY_BYTES, build
 from feedline.errors import InputException
-from feedline.models.activity import MAX_ACTIVITY_BYTES, build
 from feedline.models.feeds import parse_target
 
 NOW = 1_500_000_000_000_000

@@ -8,6 +8,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jinja2 import ChainableUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
 from feedline import _ext
 from feedline.aggregation import grouping, page
 from feedline.aggregation.template import DEFAULT_FORMAT, GroupFormat, compile_format
@@ -15,10 +20,6 @@ from feedline.config import DEFAULT_AGGREGATION_FORMAT
 from feedline.errors import FeedConfigException
 from feedline.models import ids
 from feedline.serialization import _activity_py
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from jinja2 import ChainableUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .twins import twin_params
 

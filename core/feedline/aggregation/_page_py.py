@@ -87,7 +87,7 @@ def assemble_groups(
             if not body:
                 raise ValueError("empty activity body")
             add(sep)
-            add(memoryview(body)[:-1])
+            add(memoryview(body)[:-1])  # type: ignore[arg-type]  # join takes any buffer
             add(b',"origin":')
             add(origin)
             add(b"}")

@@ -31,13 +31,13 @@ def select(
     """The page of ``groups`` (as returned by ``aggregate`` over ``keys``) for Stream's cursors.
 
     A group's id is its newest member's id, so the cursors (``id_lt``/``id_lte``/``id_gt``/
-    ``id_gte`` as sort keys, e.g. ``storage.base.Range`` fields) compare with
+    ``id_gte`` as sort keys, e.g. ``models.cursors.Range`` fields) compare with
     ``keys[newest_index]``; then ``offset`` groups are skipped and at most ``limit`` returned,
     newest first. Pure Python: it only looks at one key per group.
     """
     if offset < 0 or limit < 0:
         raise ValueError("offset and limit must be >= 0")
-    out = []
+    out: list[tuple] = []
     skip = offset
     for g in groups:
         k = keys[g[4]]

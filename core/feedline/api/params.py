@@ -1,4 +1,4 @@
-"""Lenient query parsing: booleans as True/true/1, lists comma-joined or repeated (spec §1.1)."""
+"""Lenient query parsing: booleans as True/true/1, lists comma-joined or repeated (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from feedline.errors import InputException
 from feedline.models import ids
-from feedline.storage.base import Range
+from feedline.models.cursors import Range
 
 TRUE = {"true", "1", "yes", "on"}
 FALSE = {"false", "0", "no", "off", ""}

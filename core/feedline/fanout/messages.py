@@ -40,7 +40,7 @@ class FanoutMessage:
         return ujson.dumps(data)
 
     @classmethod
-    def from_json(cls, text: str) -> "FanoutMessage":
+    def from_json(cls, text: str) -> FanoutMessage:
         try:
             data = ujson.loads(text)
         except ValueError as exc:

@@ -17,6 +17,7 @@ import ujson
 from feedline import runtime
 from feedline.config import Settings
 from feedline.fanout.queue import EmbeddedQueue, FanoutQueue, SqsQueue
+from feedline.feeds.factory import check_formats
 from feedline.local.template import Template
 
 
@@ -42,7 +43,7 @@ class LocalStack:
 
     def __init__(self, template: Template, settings: Settings, *, queue: FanoutQueue | None = None,
                  install: bool = True):
-        settings.app.check_formats()  # an invalid aggregation format stops the stack at start-up
+        check_formats(settings.app)  # an invalid aggregation format stops the stack at start-up
         self.template = template
         self._modules: dict[str, Callable] = {}
         self._locks = {name: threading.Lock() for name in template.functions}

@@ -8,7 +8,7 @@ The wire form is the canonical UUIDv1 string. Times are microseconds since the U
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 #: 100 ns ticks between the Gregorian reform (UUID epoch) and the Unix epoch
 GREGORIAN_OFFSET = 0x01B21DD213814000
@@ -107,7 +107,7 @@ def parse_time(text: str) -> int:
     except ValueError as exc:
         raise ValueError("not an ISO-8601 time") from exc
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
     delta = dt - _EPOCH
     value = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
     if not MIN_TIME_US <= value <= MAX_TIME_US:

@@ -1,4 +1,8 @@
-"""Storage: the contract in ``base``, the embedded default in ``sqlite``, production in ``cassandra``."""
+"""Storage backends: the embedded default in ``sqlite``, production in ``cassandra``.
+
+Each implements the role contracts of the concepts (``activities.store``, ``feeds.store``,
+``follows.store``), one module per role, bundled as ``base.Stores``.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from feedline.config import Settings
-    from feedline.storage.base import Storage
+    from feedline.stores import Stores
 
 
-def open_storage(settings: "Settings") -> "Storage":
+def open_stores(settings: Settings) -> Stores:
     """Build the backend the settings name. Backends connect lazily, never here."""
     if settings.storage == "cassandra":
-        from feedline.storage.cassandra import CassandraStorage
+        from feedline.storage import cassandra
 
-        return CassandraStorage.from_settings(settings)
-    from feedline.storage.sqlite import SQLiteStorage
+        return cassandra.from_settings(settings)
+    from feedline.storage import sqlite
 
-    return SQLiteStorage(settings.sqlite_path)
+    return sqlite.open_stores(settings.sqlite_path)

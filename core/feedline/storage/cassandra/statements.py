@@ -2,7 +2,7 @@
 
 ``CassandraSession.prepared(name)`` prepares each once per session; data only ever travels as bound
 values. Table names are unqualified: the session is bound to the configured keyspace. The tables
-are created by ``infra/cassandra/migrations`` (see ``infra/cassandra/DESIGN.md``).
+are created by ``storage/cassandra/migrations`` (see ``infra/cassandra/DESIGN.md``).
 
 Reads of a timeline take a cursor range (``id_lt``/``id_lte`` above, ``id_gt``/``id_gte`` below):
 one statement per combination of bounds, named ``<base>:<upper>:<lower>`` (``range_name``).

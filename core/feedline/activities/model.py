@@ -56,7 +56,7 @@ def _ref(data: dict, name: str, errors: dict[str, list[str]], required: bool) ->
     return ""
 
 
-def build(data: Any, now_us: int, *, field_prefix: str = "", keep_key: bytes | None = None) -> Activity:
+def build(data: Any, now_us: int, *, field_prefix: str = "", keep_key: bytes | None = None) -> Activity:  # noqa: C901 - one pass that lists every bad field
     """Validate one activity payload. Raises InputException listing every bad field.
 
     ``keep_key`` re-encodes an existing activity (updates): its id stays the same even when the
@@ -164,4 +164,4 @@ def key_for(foreign_id: object, time: object, field_prefix: str = "") -> bytes:
             errors[f"{field_prefix}time"] = ["must be an ISO-8601 time"]
     if errors:
         raise InputException(f"Errors for fields {', '.join(repr(k) for k in sorted(errors))}", errors)
-    return ids.activity_key(time_us, b"f:" + foreign_id.encode("utf-8"))  # type: ignore[union-attr]
+    return ids.activity_key(time_us, b"f:" + foreign_id.encode("utf-8"))  # type: ignore[attr-defined]

@@ -1,0 +1,67 @@
+"""The ``Feed`` interface: what differs between flat, aggregated and notification feeds.
+
+The feed group's type is looked at in one place only, ``factory.feed_kind``; everything else asks
+the ``Feed`` what it can do (``followable``, ``fans_out``, ``has_marks``) or has it do its part
+(the timeline entry of an activity, a page read).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from feedline.config import FeedGroup
+from feedline.feeds.marks import MarkSpec
+from feedline.feeds.store import Entry
+from feedline.models.cursors import EVERYTHING, Cursor, Match, Range
+from feedline.stores import Stores
+
+
+@dataclass(frozen=True, slots=True)
+class ReadQuery:
+    """A page read, as typed values (the API layer parses the query string into one)."""
+
+    limit: int = 25
+    offset: int = 0
+    rng: Range = EVERYTHING
+    match: Match | None = None
+    mark_seen: MarkSpec = None
+    mark_read: MarkSpec = None
+
+
+class Page(ABC):
+    """A read's result: written from stored bytes by the page twins."""
+
+    cursor: Cursor | None
+
+    @abstractmethod
+    def assemble(self, next_link: str, duration: str) -> bytes:
+        """The whole response body, ``next`` and ``duration`` included."""
+
+
+class Feed(ABC):
+    """One feed group's behaviour (stateless apart from the group's options)."""
+
+    #: may be the target of a follow (and so has followers to fan out to)
+    followable = False
+    #: activities posted here are copied to its followers
+    fans_out = False
+    #: has seen/read state (``mark_seen``, ``mark_read``, ``unseen``, ``unread``)
+    has_marks = False
+    #: an entry needs the activity's body to be written (a group key is rendered from it)
+    entry_needs_body = False
+
+    def __init__(self, group: FeedGroup):
+        self.group = group
+
+    @property
+    def kind(self) -> str:
+        return self.group.type
+
+    @abstractmethod
+    def entry(self, fid: str, key: bytes, body: bytes | None, origin: str | None) -> Entry:
+        """The timeline entry of one activity in feed ``fid`` of this group."""
+
+    @abstractmethod
+    def read(self, stores: Stores, fid: str, q: ReadQuery) -> Page:
+        """One page of ``fid``, newest first."""

@@ -1,0 +1,126 @@
+"""Aggregated and notification feeds: group entries at write time, grouped pages at read time.
+
+Write: each activity that lands in such a feed gets its group key rendered with the feed group's
+format (Stream renders at insert, so a format change affects later inserts only) and stored on the
+timeline entry with the actor and verb.
+
+Read: the newest ``max_length`` entries are grouped by the compiled core (``aggregation.grouping``),
+the page is selected by group id (the newest member's id, so ``id_lt`` paging follows the
+``updated_at`` order), only the page's member bodies are fetched, and the response is spliced from
+stored bytes (``aggregation.page``). Notification feeds add seen/read state (``feeds.marks``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ujson
+
+from feedline.aggregation.grouping import aggregate, select
+from feedline.aggregation.page import assemble_groups
+from feedline.feeds.base import Feed, Page, ReadQuery
+from feedline.feeds.marks import Marks, MarkSpec
+from feedline.feeds.store import Entry
+from feedline.models import ids
+from feedline.models.cursors import EVERYTHING, Cursor
+from feedline.serialization import encode_origin
+from feedline.stores import Stores
+
+
+@dataclass
+class GroupedPage(Page):
+    groups: list[tuple]
+    keys: Sequence[bytes]
+    origins: Sequence[str | None]
+    verbs: Sequence[str | None]
+    bodies: dict[bytes, bytes]  # by key, for the page's members
+    cursor: Cursor | None
+    seen: list[bool] | None = None
+    read: list[bool] | None = None
+    unseen: int = 0
+    unread: int = 0
+
+    def assemble(self, next_link: str, duration: str) -> bytes:
+        # ids, times and verbs only where a group header needs them (newest and oldest member)
+        heads = {i for g in self.groups for i in (g[4], g[5])}
+        uuids = {i: ids.key_to_uuid(self.keys[i]) for i in heads}
+        times = {i: ids.format_time(ids.key_time_us(self.keys[i])) for i in heads}
+        verbs = {g[4]: self.verbs[g[4]] or "" for g in self.groups}
+        origins: Sequence[bytes] | dict[int, bytes]
+        if self.origins.count(None) == len(self.origins):
+            # the common case (entries arrive through `to`/add_to_many, not follows): built in C
+            origins = [b"null"] * len(self.origins)
+        else:
+            cache: dict[str | None, bytes] = {None: b"null"}
+            origins = {}
+            for i in (m for g in self.groups for m in g[1]):
+                o = self.origins[i]
+                enc = cache.get(o)
+                if enc is None:
+                    enc = cache[o] = encode_origin(o)
+                origins[i] = enc
+        return assemble_groups(self.groups, self.bodies, origins, verbs, uuids, times, self.seen, self.read,
+                               next_link, duration, self.unseen, self.unread, keys=self.keys)
+
+
+class AggregatedFeed(Feed):
+    entry_needs_body = True
+
+    def entry(self, fid: str, key: bytes, body: bytes | None, origin: str | None) -> Entry:
+        from feedline.aggregation.template import compile_format  # jinja2: write path only
+
+        doc = ujson.loads(body or b"{}")
+        slug, _, uid = fid.partition(":")
+        rendered = compile_format(self.group.aggregation_format).render(doc, ids.key_time_us(key), slug, uid)
+        return Entry(key, origin, rendered, str(doc.get("actor", "")), str(doc.get("verb", "")))
+
+    def window(self, stores: Stores, fid: str, q: ReadQuery) -> tuple[GroupedPage, list[tuple]]:
+        """The page, and every group of the window (notification counters and marks need them)."""
+        keys, origins, gkeys, actors, verbs = stores.timelines.read_window(fid, self.group.max_length)
+        rng, limit = q.rng, q.limit
+        for _attempt in range(2):
+            if None in gkeys:
+                # an entry written before its feed was aggregated has no group: it stands alone
+                gkeys = [g if g is not None else ids.key_to_uuid(k) for k, g in zip(keys, gkeys)]
+            groups = aggregate(keys, gkeys, [a or "" for a in actors] if None in actors else actors,
+                               self.group.max_group_activities)
+            page = select(groups, keys, lt=rng.lt, lte=rng.lte, gt=rng.gt, gte=rng.gte, offset=q.offset,
+                          limit=limit + 1)
+            more = len(page) > limit
+            page = page[:limit]
+            wanted = [i for g in page for i in g[1]]
+            found = stores.activities.get_bodies([keys[i] for i in wanted])
+            if len(found) == len(wanted):
+                break
+            # a removal is still propagating: leave its entries out and group again
+            gone = {keys[i] for i in wanted if keys[i] not in found}
+            cols = [(k, o, g, a, v) for k, o, g, a, v in zip(keys, origins, gkeys, actors, verbs) if k not in gone]
+            keys, origins, gkeys, actors, verbs = (list(c) for c in zip(*cols)) if cols else ([], [], [], [], [])
+        cursor = Cursor(keys[page[-1][4]], limit) if more and page else None
+        return GroupedPage(page, keys, origins, verbs, found, cursor), groups
+
+    def read(self, stores: Stores, fid: str, q: ReadQuery) -> GroupedPage:
+        return self.window(stores, fid, q)[0]
+
+
+class NotificationFeed(AggregatedFeed):
+    has_marks = True
+
+    def read(self, stores: Stores, fid: str, q: ReadQuery) -> GroupedPage:
+        out, groups = self.window(stores, fid, q)
+        keys = out.keys
+        marks = Marks.decode(stores.marks.get_marks(fid))
+        seen, read = marks.flags("seen", groups, keys), marks.flags("read", groups, keys)
+        out.seen = [seen[id(g)] for g in out.groups]
+        out.read = [read[id(g)] for g in out.groups]
+        out.unseen = len(groups) - sum(seen.values())
+        out.unread = len(groups) - sum(read.values())
+        if q.mark_seen is not None or q.mark_read is not None:
+            marks.apply(groups, keys, q.mark_seen, q.mark_read)
+            stores.marks.put_marks(fid, marks.encode())
+        return out
+
+    def mark(self, stores: Stores, fid: str, mark_seen: MarkSpec, mark_read: MarkSpec) -> None:
+        """Apply marks now (the read that follows shows them)."""
+        self.read(stores, fid, ReadQuery(limit=0, rng=EVERYTHING, mark_seen=mark_seen, mark_read=mark_read))

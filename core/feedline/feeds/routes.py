@@ -1,0 +1,65 @@
+"""HTTP routes of the feeds room: the feed read (the hot route) and the notification mark."""
+
+from __future__ import annotations
+
+from feedline.api import params, responses
+from feedline.api.links import feed_base, next_link
+from feedline.api.request import Request
+from feedline.api.routes import Routes
+from feedline.errors import InputException, MissingRankingException
+from feedline.feeds.base import ReadQuery
+from feedline.feeds.marks import parse_mark
+from feedline.models.cursors import Match
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000
+
+read = Routes()
+write = Routes()
+
+
+@read.get("/api/v1.0/feed/<slug>/<uid>/", hot=True)
+def read_feed(req: Request, slug: str, uid: str) -> responses.Reply:
+    fid, group, _ = req.feed(slug, uid, "feed", "read")
+    q = req.query
+    limit = params.integer(q, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT, clamp=True)
+    offset = params.integer(q, "offset", 0, 0, MAX_OFFSET)
+    if q.get("ranking"):
+        # no ranking methods can be configured yet: say so rather than silently read unranked
+        raise MissingRankingException(f"the ranking method {q['ranking']!r} is not configured for {group.name!r}")
+    svc = req.rt.feeds
+    kind = svc.kind(fid)
+    match = None
+    if kind.fans_out:
+        # Feedline extension: ?verb= / ?actor= filter a flat feed server-side
+        verb, actor = q.get("verb"), q.get("actor")
+        match = Match(verb or None, actor or None) if (verb or actor) else None
+    query = ReadQuery(limit, offset, params.id_range(q), match)
+    if kind.has_marks:
+        query = ReadQuery(limit, offset, query.rng, None, parse_mark(q.get("mark_seen")), parse_mark(q.get("mark_read")))
+    page = svc.read(fid, query)
+    return responses.spliced(page.assemble(next_link(feed_base(fid), page.cursor), req.duration()))
+
+
+@write.post("/api/v1.0/feed/<slug>/<uid>/mark/")
+def mark(req: Request, slug: str, uid: str) -> responses.Reply:
+    """Feedline extension: mark a notification feed and get the *new* state back.
+
+    Body: ``{"mark_seen": true | [group ids] | "id,id", "mark_read": ..., "limit": 25}``. Unlike
+    ``GET ...?mark_seen=`` (which answers with the state before the marks, as Stream does), this
+    answers with the page after them.
+    """
+    fid, _, _ = req.feed(slug, uid, "feed", "write")
+    svc = req.rt.feeds
+    if not svc.kind(fid).has_marks:
+        raise InputException.field("feed", f"{slug!r} is not a notification feed group")
+    data = req.object_body("{mark_seen, mark_read}")
+    seen, read_ = parse_mark(data.get("mark_seen")), parse_mark(data.get("mark_read"))
+    if seen is None and read_ is None:
+        raise InputException.field("mark_seen", "give mark_seen and/or mark_read")
+    limit = params.integer({"limit": str(data.get("limit", DEFAULT_LIMIT))}, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT,
+                           clamp=True)
+    svc.mark(fid, seen, read_)
+    page = svc.read(fid, ReadQuery(limit))
+    return responses.spliced(page.assemble(next_link(feed_base(fid), page.cursor), req.duration()))

@@ -1,0 +1,137 @@
+"""Store contracts of the feeds room: timelines (entries per feed) and notification marks.
+
+- **timelines**: per feed, entries ``(key, origin)`` ordered newest first; ``origin`` is ``None``
+  for the feed an activity was written to (and ``to`` targets), the source feed for follow copies.
+  Entries of aggregated/notification feeds also carry the group key rendered at write time, and
+  the actor and verb, so a read groups a window without fetching bodies.
+- **marks**: the seen/read state of a notification feed, an opaque blob (``feeds.marks``).
+
+Keys are opaque 16-byte strings whose byte order is time order. Every write is an idempotent
+upsert, so a redelivered fan-out message changes nothing. Bound to every backend by
+``tests/contract/timeline_store_contract.py`` and ``mark_store_contract.py``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from feedline.activities.store import ActivityStore
+from feedline.models.cursors import EVERYTHING, Match, Range
+
+#: how many timeline entries a filtered read may examine before it stops (bounded work per read)
+MAX_FILTER_SCAN = 5000
+
+#: one page row: ``(key, stored body, origin)``
+PageRow = tuple[bytes, bytes, "str | None"]
+#: a window as columns ``(keys, origins, group keys, actors, verbs)``
+Window = tuple[Sequence, Sequence, Sequence, Sequence, Sequence]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    key: bytes
+    origin: str | None
+    #: aggregated/notification feeds only: the group key rendered at write time, and the actor
+    #: and verb, so a read can group a window without fetching bodies
+    group: str | None = None
+    actor: str | None = None
+    verb: str | None = None
+
+
+class TimelineStore(ABC):
+    """Timelines. ``activities`` is the same backend's activity store: a page joins the two."""
+
+    def __init__(self, activities: ActivityStore):
+        self.activities = activities
+
+    @abstractmethod
+    def add_entries(self, feed: str, entries: Sequence[Entry]) -> None:
+        """Upsert entries into one feed (origin, group, actor and verb as given)."""
+
+    @abstractmethod
+    def add_to_feeds(self, key: bytes, feeds: Sequence[str], origin: str | None) -> None:
+        """Upsert one activity into many feeds (the fan-out write)."""
+
+    @abstractmethod
+    def remove_entries(self, feed: str, keys: Sequence[bytes]) -> None:
+        """Remove entries from one feed; absent keys are ignored."""
+
+    @abstractmethod
+    def remove_from_feeds(self, key: bytes, feeds: Sequence[str]) -> None:
+        """Remove one activity from many feeds."""
+
+    @abstractmethod
+    def read_entries(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
+                     own_only: bool = False) -> list[Entry]:
+        """Entries newest first within ``rng``, skipping ``offset``; ``own_only`` keeps origin None."""
+
+    @abstractmethod
+    def has_entry(self, feed: str, key: bytes) -> bool: ...
+
+    @abstractmethod
+    def feeds_of_activity(self, key: bytes) -> list[tuple[str, str | None]]:
+        """Every ``(feed, origin)`` that holds the activity (the reverse index)."""
+
+    @abstractmethod
+    def remove_by_origin(self, feed: str, origin: str) -> int:
+        """Remove the entries of ``feed`` copied from ``origin`` (unfollow); returns how many."""
+
+    def read_window(self, feed: str, limit: int) -> Window:
+        """The newest ``limit`` entries as columns ``(keys, origins, groups, actors, verbs)``.
+
+        Column form because an aggregated read groups the whole window in the compiled core:
+        one Python object per row (an ``Entry``) would cost more than the grouping itself.
+        Backends override this with a query that fills the columns directly.
+        """
+        entries = self.read_entries(feed, limit)
+        return ([e.key for e in entries], [e.origin for e in entries], [e.group for e in entries],
+                [e.actor for e in entries], [e.verb for e in entries])
+
+    def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
+                  match: Match | None = None) -> list[PageRow]:
+        """``(key, body, origin)`` newest first: the entries joined with the stored bodies.
+
+        Entries whose activity is gone are skipped (a removal still propagating). With ``match``,
+        only matching activities count towards ``offset`` and ``limit``, and at most
+        ``MAX_FILTER_SCAN`` entries are examined.
+        """
+        if match is None:
+            entries = self.read_entries(feed, limit, offset, rng)
+            found = self.activities.get_bodies([e.key for e in entries])
+            return [(e.key, found[e.key], e.origin) for e in entries if e.key in found]
+        out: list[PageRow] = []
+        skip, scanned, batch = offset, 0, 200
+        upper, inclusive = rng.upper()
+        while len(out) < limit and scanned < MAX_FILTER_SCAN:
+            window = Range(lt=None if inclusive else upper, lte=upper if inclusive else None, gt=rng.gt, gte=rng.gte)
+            entries = self.read_entries(feed, batch, 0, window)
+            if not entries:
+                break
+            scanned += len(entries)
+            recs = self.activities.get_activities([e.key for e in entries])
+            for e in entries:
+                rec = recs.get(e.key)
+                if rec is None or not match.accepts(rec.verb, rec.actor):
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                out.append((e.key, rec.body, e.origin))
+                if len(out) == limit:
+                    break
+            upper, inclusive = entries[-1].key, False
+            if len(entries) < batch:
+                break
+        return out
+
+
+class MarkStore(ABC):
+    @abstractmethod
+    def get_marks(self, feed: str) -> bytes | None:
+        """The feed's seen/read state (an opaque blob the feeds room encodes), or None."""
+
+    @abstractmethod
+    def put_marks(self, feed: str, state: bytes) -> None:
+        """Replace the feed's seen/read state."""

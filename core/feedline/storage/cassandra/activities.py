@@ -1,0 +1,60 @@
+"""Cassandra: the activity store (``activities.store.ActivityStore``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from feedline.activities.store import ActivityRecord, ActivityStore
+from feedline.storage.cassandra.base import CassandraRole, chunks, key_uuid, uuid_key
+
+
+class CassandraActivities(CassandraRole, ActivityStore):
+    def put_activities(self, records: Sequence[ActivityRecord]) -> None:
+        from cassandra.query import UNSET_VALUE
+
+        latest: dict[bytes, ActivityRecord] = {}
+        for r in records:  # same key twice in one call: the last wins, an earlier feed is kept
+            prev = latest.get(r.key)
+            if prev is not None and r.feed is None and prev.feed is not None:
+                r = ActivityRecord(r.key, r.body, r.foreign_id, prev.feed, r.actor, r.verb)
+            latest[r.key] = r
+        recs = list(latest.values())
+        self.session.concurrent(("foreign_id_put", (r.foreign_id, r.key)) for r in recs if r.foreign_id)
+        self.session.concurrent(
+            ("activity_put", (key_uuid(r.key), r.body, r.foreign_id,
+                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb))
+            for r in recs)
+
+    def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
+        out: dict[bytes, ActivityRecord] = {}
+        for u, body, fid, feed, actor, verb in self._by_ids("activity_get", keys):
+            k = uuid_key(u)
+            out[k] = ActivityRecord(k, body or b"", fid or "", feed, actor or "", verb or "")
+        return out
+
+    def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        return {uuid_key(u): body or b"" for u, body in self._by_ids("bodies_get", keys)}
+
+    def _by_ids(self, name: str, keys: Sequence[bytes]) -> list[tuple]:
+        """Rows of an ``... WHERE id IN ?`` statement for ``keys``: chunks of ``IN_CHUNK``, concurrent."""
+        parts = [[key_uuid(k) for k in c] for c in chunks(list(dict.fromkeys(keys)))]
+        if len(parts) <= 1:
+            return self.session.rows(name, (parts[0],)) if parts else []
+        return [row for rs in self.session.concurrent((name, (c,)) for c in parts) for row in rs]
+
+    def delete_activities(self, keys: Sequence[bytes]) -> None:
+        keys = list(dict.fromkeys(keys))
+        found = self.get_activities(keys)
+        self.session.concurrent(("activity_delete", (key_uuid(k),)) for k in keys)
+        self.session.concurrent(("foreign_id_delete", (r.foreign_id, r.key))
+                                for r in found.values() if r.foreign_id)
+
+    def keys_by_foreign_id(self, foreign_id: str) -> list[bytes]:
+        if not foreign_id:
+            return []
+        keys = [r[0] for r in self.session.rows("foreign_id_keys", (foreign_id,))]
+        if not keys:
+            return []
+        found = self.get_activities(keys)  # a changed foreign_id leaves its old index row behind
+        return [k for k in keys if k in found and found[k].foreign_id == foreign_id]
+

@@ -1,0 +1,26 @@
+"""The embedded default backend: one SQLite file, stdlib only, durable across restarts.
+
+One module per role contract (``activities``, ``timelines`` with marks, ``follows``), all on one
+shared connection (``db.SQLiteDB``); ``open_stores`` bundles them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from feedline.storage.sqlite.activities import SQLiteActivities
+from feedline.storage.sqlite.db import SQLiteDB
+from feedline.storage.sqlite.follows import SQLiteFollows
+from feedline.storage.sqlite.timelines import SQLiteMarks, SQLiteTimelines
+from feedline.stores import Stores
+
+
+def open_stores(path: str | Path = ":memory:") -> Stores:
+    """Every role store on one file; nothing is opened until the first query."""
+    db = SQLiteDB(path)
+    activities = SQLiteActivities(db)
+    return Stores(activities=activities, timelines=SQLiteTimelines(db, activities), marks=SQLiteMarks(db),
+                  follows=SQLiteFollows(db), closer=db.close)
+
+
+__all__ = ["SQLiteDB", "open_stores"]

@@ -1,0 +1,28 @@
+"""What a storage backend provides: one object per role contract, sharing the backend's connection.
+
+The contracts live with the concepts that use them (``activities.store``, ``feeds.store``,
+``follows.store``); a backend (``storage.sqlite``, ``storage.cassandra``) implements each in a
+module of its own and bundles them here. A new concept adds a field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from feedline.activities.store import ActivityStore
+from feedline.feeds.store import MarkStore, TimelineStore
+from feedline.follows.store import FollowStore
+
+
+@dataclass(eq=False)
+class Stores:
+    activities: ActivityStore
+    timelines: TimelineStore
+    marks: MarkStore
+    follows: FollowStore
+    #: releases the backend's connections
+    closer: Callable[[], None] = field(default=lambda: None, repr=False)
+
+    def close(self) -> None:
+        self.closer()

@@ -1,0 +1,43 @@
+"""The ``activities.store.ActivityStore`` contract, written once; bound to every backend in test_sqlite.py and
+test_cassandra.py (a ``store`` fixture yields a fresh backend's ``Stores``)."""
+
+from __future__ import annotations
+
+import uuid
+
+from feedline.activities.store import ActivityRecord
+
+from .support import key, rec
+
+
+class ActivityStoreContract:
+    def test_put_get_upsert_delete(self, store):
+        k1, k2 = key(1), key(2)
+        store.activities.put_activities([rec(k1, "f:1", "user:1"), rec(k2)])
+        got = store.activities.get_activities([k1, k2, key(3)])
+        assert set(got) == {k1, k2}
+        assert got[k1].foreign_id == "f:1" and got[k1].feed == "user:1" and got[k2].feed is None
+        store.activities.put_activities([ActivityRecord(k1, b'{"v":2}', "f:1", "user:1")])
+        assert store.activities.get_activities([k1])[k1].body == b'{"v":2}'
+        store.activities.delete_activities([k1])
+        assert set(store.activities.get_activities([k1, k2])) == {k2}
+        assert store.activities.get_activities([]) == {}
+
+    def test_upsert_without_feed_keeps_feed(self, store):
+        k = key(1)
+        store.activities.put_activities([rec(k, "", "user:1")])
+        store.activities.put_activities([rec(k, "", None)])
+        assert store.activities.get_activities([k])[k].feed == "user:1"
+
+    def test_keys_by_foreign_id(self, store):
+        fid = f"post:{uuid.uuid4().hex}"
+        store.activities.put_activities([rec(key(1), fid), rec(key(2), fid), rec(key(3), "other"), rec(key(4), "")])
+        assert store.activities.keys_by_foreign_id(fid) == [key(2), key(1)]
+        assert store.activities.keys_by_foreign_id("") == []
+        assert store.activities.keys_by_foreign_id("missing") == []
+
+    def test_actor_and_verb_are_stored(self, store):
+        k = key(1)
+        store.activities.put_activities([rec(k, actor="julie", verb="like")])
+        got = store.activities.get_activities([k])[k]
+        assert (got.actor, got.verb) == ("julie", "like")
