@@ -10,11 +10,19 @@ import os
 import sys
 from pathlib import Path
 
+#: the local stack's credentials (README, Makefile, tests/events): used by `dev` and `invoke` when
+#: neither the environment nor a FEEDLINE_CONFIG file names any. Never used by the Lambda handlers.
+LOCAL_KEY, LOCAL_SECRET = "local-key", "local-secret-change-me-for-anything-shared"  # noqa: S105
+
 
 def _settings(args: argparse.Namespace):
-    from feedline.config import Settings
+    from feedline.config import ENV_API_KEY, ENV_API_SECRET, ENV_CONFIG, Settings
 
     env = dict(os.environ)
+    if not env.get(ENV_CONFIG) and not (env.get(ENV_API_KEY) or env.get(ENV_API_SECRET)):
+        print(f"feedline: {ENV_API_KEY}/{ENV_API_SECRET} not set: using the local credentials "
+              f"({LOCAL_KEY} / {LOCAL_SECRET})", file=sys.stderr)
+        env[ENV_API_KEY], env[ENV_API_SECRET] = LOCAL_KEY, LOCAL_SECRET
     if getattr(args, "delivery", None):
         env["FEEDLINE_DELIVERY"] = args.delivery
     if getattr(args, "storage", None):
