@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ from feedline.errors import FeedConfigException
 
 ENV_API_KEY = "FEEDLINE_API_KEY"
 ENV_API_SECRET = "FEEDLINE_API_SECRET"  # noqa: S105 - a variable name, not a secret
+#: on AWS: the Secrets Manager secret holding the API secret, fetched at cold start
+ENV_API_SECRET_NAME = "FEEDLINE_API_SECRET_NAME"  # noqa: S105 - a variable name
 ENV_CONFIG = "FEEDLINE_CONFIG"
 ENV_STORAGE = "FEEDLINE_STORAGE"
 ENV_SQLITE_PATH = "FEEDLINE_SQLITE_PATH"
@@ -127,16 +129,22 @@ class Settings:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 fetch_secret: Callable[[str], str] | None = None) -> Settings:
+        """``fetch_secret(name)`` resolves ``FEEDLINE_API_SECRET_NAME`` when no secret is given
+        directly (the runtime passes ``feedline.secrets.fetch_secret``)."""
         env = os.environ if environ is None else environ
         file_data: dict[str, Any] = {}
         if env.get(ENV_CONFIG):
             file_data = json.loads(Path(env[ENV_CONFIG]).read_text())
         key = env.get(ENV_API_KEY) or file_data.get("api_key")
         secret = env.get(ENV_API_SECRET) or file_data.get("api_secret")
+        if not secret and env.get(ENV_API_SECRET_NAME) and fetch_secret is not None:
+            secret = fetch_secret(env[ENV_API_SECRET_NAME])
         if not key or not secret:
             raise RuntimeError(
-                f"set {ENV_API_KEY} and {ENV_API_SECRET} (or api_key/api_secret in the {ENV_CONFIG} file)"
+                f"set {ENV_API_KEY} and {ENV_API_SECRET} or {ENV_API_SECRET_NAME} (or api_key/api_secret in "
+                f"the {ENV_CONFIG} file)"
             )
         groups = default_groups()
         if "feed_groups" in file_data:

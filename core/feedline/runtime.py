@@ -85,7 +85,9 @@ def get() -> Runtime:
     if _current is None:
         with _lock:
             if _current is None:
-                _current = build(Settings.from_env())
+                from feedline.secrets import fetch_secret
+
+                _current = build(Settings.from_env(fetch_secret=fetch_secret))
     return _current
 
 

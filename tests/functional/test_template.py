@@ -212,7 +212,7 @@ def test_fanout_event_source_settings():
 def test_environment_has_what_the_runtime_reads_and_no_literal_secret():
     t = load_template()
     env = t["Globals"]["Function"]["Environment"]["Variables"]
-    for name in ("FEEDLINE_STORAGE", "FEEDLINE_API_KEY", "FEEDLINE_API_SECRET", "FEEDLINE_QUEUE",
+    for name in ("FEEDLINE_STORAGE", "FEEDLINE_API_KEY", "FEEDLINE_API_SECRET_NAME", "FEEDLINE_QUEUE",
                  "FEEDLINE_QUEUE_URL", "FEEDLINE_CASSANDRA_HOSTS", "FEEDLINE_CASSANDRA_PORT",
                  "FEEDLINE_CASSANDRA_KEYSPACE", "FEEDLINE_CASSANDRA_DC", "FEEDLINE_CASSANDRA_KEYSPACES",
                  "FEEDLINE_REQUIRE_EXTENSIONS"):
@@ -222,10 +222,14 @@ def test_environment_has_what_the_runtime_reads_and_no_literal_secret():
     read = set(re.findall(r"FEEDLINE_[A-Z0-9_]+", "".join(
         p.read_text() for p in (ROOT / "core" / "feedline").rglob("*.py"))))
     assert {n for n in env if n.startswith("FEEDLINE_")} - read == set()
-    # the secret comes from Secrets Manager / SSM, never a literal
-    secret = env["FEEDLINE_API_SECRET"]
-    assert not isinstance(secret, str), secret
-    assert "{{resolve:secretsmanager:" in json.dumps(secret) or "Ref" in secret
+    # the secret is fetched at cold start from Secrets Manager: not in the environment, not even as a
+    # deploy-time dynamic reference (that would show the value in the function's configuration)
+    assert "FEEDLINE_API_SECRET" not in env
+    assert "secretsmanager" not in json.dumps(env)
+    assert env["FEEDLINE_API_SECRET_NAME"] == {"Ref": "ApiSecretName"}
+    for fn in ("WriteFunction", "ReadFunction", "FanoutFunction"):
+        policies = json.dumps(_res(t, fn)["Policies"])
+        assert "AWSSecretsManagerGetSecretValuePolicy" in policies and "ApiSecretName" in policies, fn
     key_ref = env["FEEDLINE_API_KEY"]["Ref"]
     assert t["Parameters"][key_ref]["Type"].startswith("AWS::SSM::Parameter::Value")
 
