@@ -78,7 +78,7 @@ class FeedGroup:
 
 
 def default_groups() -> dict[str, FeedGroup]:
-    """The groups stream-python's own tests assume (spec §3.5)."""
+    """The groups stream-python's own tests assume (docs/api.md §2.4)."""
     return {
         "user": FeedGroup("user", FLAT, public_read=True),
         "flat": FeedGroup("flat", FLAT),

@@ -1,6 +1,6 @@
 """Stream-style errors: ``{exception, code, detail, status_code, exception_fields?, duration}``.
 
-Codes and classes follow spec §1.3; stream-python maps ``code`` to its exception classes, so a
+Codes and classes follow docs/api.md §3; stream-python maps ``code`` to its exception classes, so a
 wrong code is a wrong exception on the client side.
 """
 

@@ -110,7 +110,7 @@ def test_expired_token(dev_server, uid):
 
 
 class TestUserTokens:
-    """The default user-token policy of spec §4."""
+    """The default user-token policy of docs/api.md §2.3."""
 
     def user_client(self, dev_server, user_id):
         return stream.connect(API_KEY, API_SECRET, base_url=dev_server.base_url)

@@ -1,4 +1,4 @@
-"""Validation and normalisation of incoming activities (spec §3.1-3.2)."""
+"""Validation and normalisation of incoming activities (docs/api.md §4.1-4.2)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from feedline.models import ids
 from feedline.models.feeds import parse_target
 from feedline.serialization import encode_activity, json_bytes
 
-#: custom field names Stream reserves (spec §3.1); ``to`` is reserved but is a real input field.
+#: custom field names Stream reserves (docs/api.md §4.1); ``to`` is reserved but is a real input field.
 RESERVED = frozenset(
     {"activity_id", "activity", "analytics", "extra_context", "id", "is_read", "is_seen",
      "origin", "score", "site_id"}
@@ -124,7 +124,7 @@ def build(data: Any, now_us: int, *, field_prefix: str = "", keep_key: bytes | N
         time_us = ids.key_time_us(keep_key)
     time_str = ids.format_time(time_us)
     # Identity of the id: foreign_id when given (same foreign_id + time => same id, an upsert),
-    # otherwise the content, so identical data at the same time is one activity (spec §3.2).
+    # otherwise the content, so identical data at the same time is one activity (docs/api.md §4.2).
     if foreign_id:
         identity = b"f:" + foreign_id.encode("utf-8")
     else:

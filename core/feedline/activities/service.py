@@ -219,7 +219,7 @@ class ActivityService:
 
     def delete_everywhere(self, keys: Sequence[bytes]) -> tuple[list[str], int]:
         """Remove activities from every feed they reached (follows, ``to``, add_to_many) and
-        forget them: a Feedline extension (``docs/api.md``; Stream users ask for it most)."""
+        forget them: a Feedline extension (``docs/api.md`` §6.6; Stream users ask for it most)."""
         removed, entries = [], 0
         timelines, store = self.stores.timelines, self.stores.activities
         for key in dict.fromkeys(keys):

@@ -1,4 +1,4 @@
-"""Aggregated and notification feeds (spec §3.5-3.8): the compiled aggregation core.
+"""Aggregated and notification feeds (docs/api.md §2.4, §5.3): the compiled aggregation core.
 
 - ``aggregation.template``: ``compile_format(fmt) -> GroupFormat``; ``GroupFormat.render(activity,
   time_us, feed_group, feed_user_id)`` gives the ``group`` key stored with each timeline entry at

@@ -1,6 +1,6 @@
 """Grouping of a timeline window into aggregated groups: pure-Python reference twin of ``_group_c``.
 
-Read-time aggregation (spec §3.6-3.7): each timeline entry of an aggregated/notification feed
+Read-time aggregation (docs/api.md §2.4, §5.3): each timeline entry of an aggregated/notification feed
 stores the ``group`` key rendered at write time and the activity's actor; a read groups a window
 of entries by key.
 

@@ -1,6 +1,6 @@
 """Aggregated/notification page assembly from stored bytes: pure-Python reference twin of ``_page_c``.
 
-``assemble_groups`` builds Stream's aggregated response (spec §3.7-3.8) by splicing the stored
+``assemble_groups`` builds Stream's aggregated response (docs/api.md §5.3) by splicing the stored
 activity bodies, like ``serialization.assemble_page`` does for flat feeds: no activity is decoded.
 
 Arguments:

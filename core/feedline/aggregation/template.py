@@ -1,4 +1,4 @@
-"""Aggregation format templates (spec §3.6): parsed once by Jinja's sandbox, rendered by closures.
+"""Aggregation format templates (docs/api.md §2.4): parsed once by Jinja's sandbox, rendered by closures.
 
 A feed group's ``aggregation_format`` (default ``{{ verb }}_{{ time.strftime("%Y-%m-%d") }}``) is
 rendered at write time into the ``group`` key of the timeline entry. ``compile_format`` parses the

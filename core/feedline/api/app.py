@@ -48,6 +48,8 @@ class Api:
         self.runtime = runtime
         self.on_cold_start = on_cold_start
         self._table: list[tuple[str, re.Pattern[str], Callable]] = []
+        #: ``(method, path template)`` of every route, as declared (docs/openapi.yaml is checked against it)
+        self.paths: list[tuple[str, str]] = []
         self._auth: tuple[Any, Authenticator] | None = None
         self._started: Any = None
         for routes in route_lists:
@@ -59,6 +61,7 @@ class Api:
             self._add(route)
 
     def _add(self, route: Route) -> None:
+        self.paths.append((route.method, route.path))
         entry = (route.method, route.pattern(), route.fn)
         if route.hot:
             hot = sum(1 for _, _, fn in self._table if getattr(fn, "_hot", False))

@@ -1,8 +1,8 @@
 """Authentication (api key + HS256 JWT) and authorisation (scope claims, user-token policy).
 
-Server tokens carry ``resource`` / ``action`` / ``feed_id`` claims (spec §4); a request is allowed
+Server tokens carry ``resource`` / ``action`` / ``feed_id`` claims (docs/api.md §2.2-2.3); a request is allowed
 when each of its three values equals the claim or the claim is ``*`` (claims may be comma lists).
-User tokens carry ``user_id`` and are held to the default policy of spec §4, configurable per feed
+User tokens carry ``user_id`` and are held to the default policy of docs/api.md §2.2-2.3, configurable per feed
 group (``public_read``, ``others_can_target``).
 
 Verified tokens are cached (bounded, honouring ``exp``): clients reuse tokens and PyJWT's decode
@@ -101,7 +101,7 @@ def authorize(app: AppConfig, who: Principal, resource: str, action: str, feed: 
                 + (f" of {feed}" if feed else "")
             )
         return
-    # user tokens: the default policy of spec §4
+    # user tokens: the default policy of docs/api.md §2.2-2.3
     if feed is None:
         raise NotAllowedException(f"user tokens may not {action} {resource}: use a server token")
     slug, _, owner = feed.partition(":")

@@ -1,4 +1,4 @@
-"""Lenient query parsing: booleans as True/true/1, lists comma-joined or repeated (docs/api.md)."""
+"""Lenient query parsing: booleans as True/true/1, lists comma-joined or repeated (docs/api.md §1.2)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 State per feed: ``seen_all``/``read_all`` watermarks (set by ``mark_*=true``) and per-group
 watermarks (set by marking group ids). A group is seen while its newest member is not newer than
 its watermark, so a new activity makes it unseen again (Stream-Framework's rule). Marks are applied
-*after* the read: the response shows the state before them (``docs/api.md`` describes both forms).
+*after* the read: the response shows the state before them (``docs/api.md`` §5.3 describes both forms).
 """
 
 from __future__ import annotations

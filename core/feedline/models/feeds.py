@@ -1,4 +1,4 @@
-"""Feed ids: ``slug:user_id`` with both parts matching ``^[\\w-]+$`` (spec §3.13)."""
+"""Feed ids: ``slug:user_id`` with both parts matching ``^[\\w-]+$`` (docs/api.md §1.3)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Activity ids and times: the switch between the compiled and the pure-Python twin.
 
-Ids are deterministic UUIDv1 (Stream's rule, spec §3.2): the timestamp is the activity time, the
+Ids are deterministic UUIDv1 (Stream's rule, docs/api.md §4.2): the timestamp is the activity time, the
 clock-seq is the constant 0x8080 and the node is a 47-bit hash, with the multicast bit set, of the
 ``foreign_id`` when there is one and of the activity's canonical content otherwise. So the same
 ``foreign_id`` + ``time`` always yields the same id (re-adding replaces) and identical content at

@@ -1,0 +1,139 @@
+"""docs/openapi.yaml describes what the server answers: every served route is called through the
+local runner (API Gateway event -> handler -> core -> storage, on each backend), and each answer's status must be
+documented for its operation and its body must validate against the documented schema."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from urllib.parse import urlencode
+
+import jwt
+import pytest
+
+from feedline.config import AppConfig, Settings
+from feedline.local import template
+from feedline.local.runner import LocalStack
+from tests.conftest import API_KEY, API_SECRET, BACKENDS, ROOT
+from tests.unit.test_openapi import document, registered_routes, schema_validator
+from tests.unit.test_openapi import template as route_template
+
+SERVER = jwt.encode({"resource": "*", "action": "*", "feed_id": "*"}, API_SECRET, algorithm="HS256")
+
+
+def _pointer_part(text: str) -> str:
+    return text.replace("~", "~0").replace("/", "~1")
+
+
+class Checked:
+    """Calls the stack and checks each answer against the document; records the 2xx operations."""
+
+    def __init__(self, stack: LocalStack):
+        self.stack = stack
+        self.answered: set[tuple[str, str]] = set()
+        paths = document()["paths"]
+        # concrete segments win over templated ones, as OpenAPI matching says
+        self.routes = sorted(
+            ((re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p)) + "$"), p) for p in paths),
+            key=lambda rp: rp[1].count("{"))
+
+    def __call__(self, method: str, path: str, body: object = None, *, expect: int = 200,
+                 token: str = SERVER, key: str = API_KEY, **query: str) -> dict:
+        qs = urlencode({"api_key": key, **query})
+        raw = json.dumps(body).encode() if body is not None else b""
+        status, headers, out = self.stack.http(method, f"{path}?{qs}",
+                                               {"Authorization": token, "stream-auth-type": "jwt"}, raw)
+        assert status == expect, out
+        assert headers.get("content-type") == "application/json"
+        answer = json.loads(out)
+        doc_path = next(p for rx, p in self.routes if rx.match(path))
+        op = document()["paths"][doc_path][method.lower()]
+        assert str(status) in op["responses"], f"{method} {doc_path}: {status} is not documented"
+        response = op["responses"][str(status)]
+        if "$ref" in response:
+            pointer = response["$ref"][1:]
+        else:
+            pointer = f"/paths/{_pointer_part(doc_path)}/{method.lower()}/responses/{status}"
+        schema_validator(f"{pointer}/content/application~1json/schema").validate(answer)
+        if 200 <= status < 300:
+            self.answered.add((method, route_template(doc_path)))
+        return answer
+
+
+@pytest.fixture(params=[pytest.param(b, marks=[pytest.mark.cassandra] if b == "cassandra" else [])
+                        for b in BACKENDS])
+def call(request, tmp_path):
+    if request.param == "cassandra":
+        settings = request.getfixturevalue("cassandra_settings")
+    else:
+        settings = Settings(app=AppConfig(API_KEY, API_SECRET), sqlite_path=str(tmp_path / "f.db"))
+    stack = LocalStack(template.load(ROOT / "template.yaml"), settings)
+    yield Checked(stack)
+    stack.close()
+
+
+def test_every_served_route_answers_as_documented(call):
+    u = uuid.uuid4().hex[:10]
+    feed, timeline = f"/api/v1.0/feed/user/{u}/", f"/api/v1.0/feed/timeline/{u}/"
+    act = {"actor": u, "verb": "like", "object": "photo:1", "foreign_id": "like:1", "time": "2024-05-01T10:00:00",
+           "rating": {"stars": 5}}
+
+    # feeds (docs/api.md §5)
+    call("POST", f"{timeline}follows/", {"target": f"user:{u}"})
+    one = call("POST", feed, act)
+    call("POST", feed, {"activities": [dict(act, foreign_id="like:2"), dict(act, foreign_id="like:3")]})
+    call("POST", feed, {"actor": u, "verb": "x"}, expect=400)
+    page = call("GET", timeline, limit="1")
+    assert page["next"] and page["results"][0]["origin"] == f"user:{u}"
+    call("GET", timeline, verb="like", actor=u)
+    call("GET", feed, ranking="popular", expect=400)
+    call("GET", feed, key="wrong", expect=401)
+    call("GET", feed, token=jwt.encode({"resource": "feed", "action": "read", "feed_id": "other"}, API_SECRET,
+                                       algorithm="HS256"), expect=403)
+    call("GET", "/api/v1.0/feed/nosuch/1/", expect=400)
+    call("POST", "/api/v1.0/feed/add_to_many/",
+         {"activity": dict(act, foreign_id="many:1"), "feeds": [f"aggregated:{u}", f"notification:{u}"]})
+    call("GET", f"/api/v1.0/feed/aggregated/{u}/")
+    call("GET", f"/api/v1.0/feed/notification/{u}/", mark_seen="true")
+    marked = call("POST", f"/api/v1.0/feed/notification/{u}/mark/", {"mark_read": True, "limit": 5})
+    assert marked["unseen"] == 0 and marked["unread"] == 0
+    call("POST", f"{feed}mark/", {"mark_read": True}, expect=400)
+    call("DELETE", f"{feed}like:3/", foreign_id="1")
+    call("DELETE", f"{feed}not-an-id/", expect=400)
+
+    # follows (docs/api.md §5.6-§5.11)
+    call("POST", f"{timeline}following/", {"target": f"topic:{u}", "activity_copy_limit": 0})
+    call("GET", f"{timeline}follows/", limit="10")
+    call("GET", f"{timeline}following/", filter=f"user:{u}")
+    call("GET", f"{feed}followers/")
+    call("DELETE", f"{timeline}following/topic:{u}/")
+    call("DELETE", f"{timeline}follows/user:{u}/", keep_history="true")
+    call("POST", "/api/v1.0/follow_many/", [{"source": f"timeline:{u}", "target": f"user:{u}"}],
+         activity_copy_limit="5")
+    call("POST", "/api/v1.0/unfollow_many/", [{"source": f"timeline:{u}", "target": f"user:{u}",
+                                               "keep_history": False}])
+    call("POST", "/api/v1.0/unfollow_many/", [{"source": f"timeline:{u}", "target": 3}], expect=400)
+    call("GET", "/api/v1.0/stats/follow/", followers=f"user:{u}", following=f"timeline:{u}")
+
+    # app-level activities (docs/api.md §6)
+    got = call("GET", "/api/v1.0/activities/", ids=one["id"])
+    assert [a["id"] for a in got["results"]] == [one["id"]]
+    call("GET", "/api/v1.0/activities/", foreign_ids="like:1", timestamps=act["time"])
+    call("POST", "/api/v1.0/activities/", {"activities": [dict(act, verb="love")]})
+    batch = call("POST", "/api/v1.0/activity/", {"changes": [{"id": one["id"], "set": {"rating.stars": 4}}]})
+    assert batch["activities"][0]["rating"] == {"stars": 4}
+    call("POST", "/api/v1.0/activity/", {"foreign_id": "like:1", "time": act["time"], "unset": ["rating"]})
+    call("POST", "/api/v1.0/activity/", {"id": str(uuid.uuid1()), "set": {"a": 1}}, expect=404)
+    moved = call("POST", f"/api/v1.0/feed_targets/user/{u}/activity_to_targets/",
+                 {"foreign_id": "like:1", "time": act["time"], "added_targets": [f"notification:{u}"]})
+    assert moved["added"] == [f"notification:{u}"]
+    call("POST", f"/api/v1.0/feed_targets/user/{u}/activity_to_targets/",
+         {"foreign_id": "nope", "time": act["time"], "new_targets": []}, expect=404)
+    gone = call("DELETE", "/api/v1.0/activities/", foreign_ids="like:1,like:2")
+    assert one["id"] in gone["removed"]
+    call("GET", "/api/v1.0/activities/", token=jwt.encode({"user_id": u}, API_SECRET, algorithm="HS256"),
+         ids=one["id"], expect=403)
+
+    missing = registered_routes() - call.answered
+    assert not missing, f"served routes this test never saw succeed: {sorted(missing)}"
