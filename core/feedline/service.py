@@ -17,6 +17,7 @@ from feedline.fanout.queue import FanoutQueue
 from feedline.models import ids
 from feedline.models.activity import RESERVED, Activity, build, key_for
 from feedline.models.feeds import check_slug_uid, parse_feed_id, parse_target
+from feedline.models.values import check_path
 from feedline.storage.base import ActivityRecord, Entry, Follow, Match, Range, Storage
 
 DEFAULT_LIMIT = 25
@@ -265,8 +266,7 @@ class FeedService:
             if both:
                 raise InputException.field("unset", f"paths both set and unset: {sorted(both)}")
             for path in [*set_, *unset]:
-                top = path.split(".", 1)[0]
-                if top in IMMUTABLE or not all(path.split(".")):
+                if check_path(path, "set" if path in set_ else "unset")[0] in IMMUTABLE:
                     raise InputException.field(path, f"{path!r} cannot be changed")
             for path in unset:
                 if path in ("actor", "verb", "object"):
@@ -397,7 +397,7 @@ class FeedService:
             return DEFAULT_COPY_LIMIT
         try:
             n = int(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(1e999)
             raise InputException.field("activity_copy_limit", "must be an integer") from None
         if isinstance(value, bool) or not 0 <= n <= MAX_COPY_LIMIT:
             raise InputException.field("activity_copy_limit", f"must be between 0 and {MAX_COPY_LIMIT}")

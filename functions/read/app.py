@@ -95,5 +95,5 @@ def follow_stats():
     if not feeds:
         raise InputException.field("followers", "give followers and/or following feed ids")
     stats = svc.follow_stats(feeds.get("followers"), feeds.get("following"),
-                             params.listing(q, "followers_slugs"), params.listing(q, "following_slugs"))
+                             params.slugs(q, "followers_slugs"), params.slugs(q, "following_slugs"))
     return api.ok({"results": stats})

@@ -232,6 +232,17 @@ class StorageContract:
         assert store.count_follows(target, ["user"]) == 0
         assert store.count_follows(target, followers=False) == 0
 
+    def test_count_follows_by_many_slugs(self, store):
+        """Issue 15: 1,000 slugs were 1,000 OR-ed LIKEs on SQLite, past its expression depth
+        limit (a 500). Slugs match exactly (case and ``_`` included) on every backend."""
+        target = feed()
+        for s in [feed("timeline"), feed("time_line"), feed("flat")]:
+            store.add_follow(s, target, 1)
+        many = [f"g{i}" for i in range(997)] + ["timeline", "flat", "timeline"]
+        assert store.count_follows(target, many) == 2
+        assert store.count_follows(target, ["TIMELINE", "time%", "timexline"]) == 0
+        assert store.count_follows(target, ["time_line"]) == 1
+
     def test_durable_across_reopen(self, store, reopen):
         f = feed()
         store.put_activities([rec(key(1))])

@@ -25,6 +25,7 @@ import ujson
 from feedline import runtime as runtime_mod
 from feedline.api.auth import Authenticator, Principal, authorize
 from feedline.errors import InputException, ServiceUnavailable, StorageUnavailable, StreamError
+from feedline.models.values import check_value
 from feedline.serialization import json_bytes, with_duration
 
 JSON = "application/json"
@@ -111,7 +112,7 @@ class Api:
             path = event.get("rawPath") or ""
             for m, rx, fn in self._fast:
                 if m == method:
-                    found = rx.match(path)
+                    found = rx.fullmatch(path)
                     if found is not None:
                         return self._run_fast(fn, found.groups())
         return self.resolver.resolve(event, context)
@@ -123,7 +124,7 @@ class Api:
         read's own CPU budget. The hot route is matched by one precompiled regex instead and runs
         the same function under the same error envelope; every other route goes through powertools.
         """
-        rx = re.compile("^" + re.sub(r"<\w+>", "([^/]+)", re.escape(route).replace(r"\<", "<").replace(r"\>", ">")) + "$")
+        rx = re.compile(re.sub(r"<\w+>", "([^/]+)", re.escape(route).replace(r"\<", "<").replace(r"\>", ">")))
 
         def register(fn: Callable) -> Callable:
             self.route(route, method)(fn)
@@ -195,9 +196,11 @@ class Api:
 
             raw = base64.b64decode(raw)
         try:
-            return ujson.loads(raw)
+            value = ujson.loads(raw)
         except ValueError as exc:
             raise InputException(f"request body is not valid JSON: {exc}", {"body": ["invalid JSON"]}) from None
+        check_value(value, "body", None)  # no Infinity/NaN, no lone surrogates, anywhere (models.values)
+        return value
 
     # ---- responses --------------------------------------------------------------------------
     def duration(self) -> str:

@@ -266,9 +266,12 @@ class SQLiteStorage(Storage):
         sql = f"SELECT COUNT(*) FROM follows WHERE {col} = ?"
         params: list = [feed]
         if slugs:
-            sql += " AND (" + " OR ".join(f"{other} LIKE ?" for _ in slugs) + ")"
-            params += [s.replace("_", r"\_") + ":%" for s in slugs]
-            sql = sql.replace("LIKE ?", "LIKE ? ESCAPE '\\'")
+            # one IN list, not an OR chain of LIKEs: SQLite parses OR chains as nested expressions
+            # and fails past its expression depth limit (1,000 slugs => 500); IN is also exact
+            # and case-sensitive, like the Cassandra backend's range per slug
+            slugs = list(dict.fromkeys(slugs))
+            sql += f" AND substr({other}, 1, instr({other}, ':') - 1) IN ({','.join('?' * len(slugs))})"
+            params += slugs
         return self._query(sql, tuple(params))[0][0]
 
     def close(self) -> None:
