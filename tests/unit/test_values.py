@@ -123,3 +123,12 @@ def test_error_payload_never_carries_a_surrogate():
     text = ujson.dumps(body, ensure_ascii=False)
     assert "\\\\ud800" in text and ujson.loads(text)["exception_fields"] == {"a.\\ud800": ["path 'a.\\ud800' cannot be changed"]}
     assert StreamError("x\udfff", ["y\ud800"]).payload()["exception_fields"] == ["y\\ud800"]
+
+
+def test_wide_values_take_the_depth_count_path():
+    """More containers than MAX_DEPTH but shallow: no problem; deep below a wide top: located."""
+    wide = {f"k{i}": {"x": [i, {"y": "é"}]} for i in range(50)}
+    assert not values._deeper_than(wide, MAX_DEPTH) and find_problem(wide) is None
+    wide["k7"]["x"][1]["y"] = nested(MAX_DEPTH)
+    assert values._deeper_than(wide, MAX_DEPTH)
+    assert find_problem(wide).location.startswith(".k7.x[1].y")
