@@ -7,6 +7,7 @@ first request (never at import) and returns the same one afterwards. The local r
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from dataclasses import dataclass, field
 
@@ -60,10 +61,19 @@ def build(settings: Settings, *, storage: Storage | None = None, queue: FanoutQu
 
 _lock = threading.Lock()
 _current: Runtime | None = None
+_scoped: contextvars.ContextVar["Runtime | None"] = contextvars.ContextVar("feedline_runtime", default=None)
+
+
+def scoped(rt: "Runtime | None") -> contextvars.Token:
+    """Make ``rt`` the runtime of this thread/task (the local runner's execution environments)."""
+    return _scoped.set(rt)
 
 
 def get() -> Runtime:
     global _current
+    rt = _scoped.get()
+    if rt is not None:
+        return rt
     if _current is None:
         with _lock:
             if _current is None:

@@ -67,9 +67,11 @@ class SQLiteStorage(Storage):
                         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
                     except sqlite3.Error as exc:
                         raise StorageUnavailable(str(exc)) from exc
+                    # busy_timeout first: connections opened at once (the local runner's execution
+                    # environments) wait for each other's WAL switch and schema instead of failing
+                    conn.execute("PRAGMA busy_timeout=5000")
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.execute("PRAGMA synchronous=NORMAL")
-                    conn.execute("PRAGMA busy_timeout=5000")
                     conn.executescript(SCHEMA)
                     self._upgrade(conn)
                     self._conn = conn
