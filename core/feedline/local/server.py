@@ -75,7 +75,9 @@ class _Server(uvicorn.Server):
 def listen(host: str, port: int, backlog: int) -> socket.socket:
     """Bind and listen before the server starts, so the printed port (``--port 0``) is the real one."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
+    # and without it every response (head and body are two writes) waits ~40 ms for a delayed ACK
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(backlog)
