@@ -168,6 +168,8 @@ def client_loop(port: int, users: list[str], until: float, seed: int, ledger: Le
         done = time.perf_counter()
         lat[op].append(done - t)
         if status != 200:
+            if not errors[f"{op}: {status}"]:
+                print(f"{op} {method} {path} {body}: {status} {data[:300]!r}", file=sys.stderr)
             errors[f"{op}: {status}"] += 1
             continue
         if op == "write":
@@ -222,11 +224,15 @@ def check(port: int, users: list[str], ledger: Ledger) -> dict[str, int]:
         out["checked placements"] += 1
         if aid not in sets[f"user/{u}"]:
             out["missing"] += 1
+            print(f"missing: {aid} (posted to user:{u}) from its own feed", file=sys.stderr)
         for tl in followers[u]:
             present = aid in sets[f"timeline/{tl}"]
             if first_ack[(tl, u)] < sent:
                 out["checked placements"] += 1
                 out["missing"] += not present
+                if not present:
+                    print(f"missing: {aid} (user:{u}) from timeline:{tl}, followed "
+                          f"{(sent - first_ack[(tl, u)]) * 1000:.1f} ms before the write was sent", file=sys.stderr)
             elif acked < first_sent[(tl, u)]:
                 out["checked placements"] += 1
                 out["present though followed after"] += present
@@ -327,7 +333,12 @@ def main(argv: list[str] | None = None) -> int:
                     for i, name in enumerate(roots):
                         results[name][n].append(run_level(servers[name].port, n, seconds, f"t{i}c{n}r{rnd}x"))
         finally:
-            for server in servers.values():
+            for name, server in servers.items():
+                server.log.seek(0)
+                errors = [line for line in server.log if "ERROR" in line or "Error" in line]
+                if errors:  # what the server said went wrong (a failed check is explained here)
+                    print(f"{name}: feedline dev logged {len(errors)} error line(s), e.g.:", *errors[:5],
+                          sep="\n  ", file=sys.stderr)
                 server.stop()
     bad = False
     for name in roots:

@@ -525,3 +525,42 @@ def test_websocket_upgrades_are_refused_until_something_serves_them():
 
     asyncio.run(LocalApi(stack=None)({"type": "websocket", "path": "/faye"}, receive, send))  # type: ignore[arg-type]
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+def test_concurrent_environments_never_see_each_others_request(tmp_path):
+    """Environments share one process: nothing a library keeps per process may mix two requests up.
+
+    (powertools' resolver keeps the event it routes on its class, one per process as in Lambda:
+    two environments routing at once crossed their requests, a follow answered as an activity.)
+    Thread switches are made very frequent so that any shared request state shows within a run.
+    """
+    settings = Settings(app=AppConfig(API_KEY, API_SECRET), sqlite_path=str(tmp_path / "x.db"))
+    stack = LocalStack(template.load(ROOT / "template.yaml"), settings, concurrency=8)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    failures: list[str] = []
+
+    def client(i: int) -> None:
+        for j in range(15):
+            status, _, out = stack.http("POST", f"/api/v1.0/feed/user/x{i}/?api_key={API_KEY}", AUTH,
+                                        json.dumps({"actor": f"x{i}", "verb": "v", "object": f"{i}:{j}"}).encode())
+            if status != 200:
+                failures.append(f"write {i}: {status} {out[:200]!r}")
+                continue
+            status, _, out = stack.http("POST", f"/api/v1.0/feed/timeline/x{i}/follows/?api_key={API_KEY}", AUTH,
+                                        json.dumps({"target": f"user:x{(i + j) % 16}"}).encode())
+            if status != 200:
+                failures.append(f"follow {i}: {status} {out[:200]!r}")
+
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(client, range(16)))
+    finally:
+        sys.setswitchinterval(interval)
+    try:
+        assert failures == []
+        for i in range(16):
+            status, _, out = stack.http("GET", f"/api/v1.0/feed/user/x{i}/?api_key={API_KEY}&limit=100", AUTH, b"")
+            assert sorted(r["object"] for r in json.loads(out)["results"]) == sorted(f"{i}:{j}" for j in range(15))
+    finally:
+        stack.close()

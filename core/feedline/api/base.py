@@ -87,7 +87,16 @@ class Api:
                     return Response(r.status_code, JSON, r.body)
                 return call
 
-            resolver = APIGatewayHttpResolver()
+            class Resolver(APIGatewayHttpResolver):
+                def resolve(self, event: dict, context: Any) -> dict:
+                    # powertools keeps the event it routes on its *class* (one event per process in
+                    # Lambda); pinned on this instance, concurrent Api copies in one process (the
+                    # local runner's execution environments) route each their own request
+                    self.current_event = self._to_proxy_event(event)
+                    self.lambda_context = context
+                    return super().resolve(event, context)
+
+            resolver = Resolver()
             for method, path, fn in self._routes:
                 resolver.route(path, method)(adapt(fn))
             resolver.exception_handler(StreamError)(adapt(self._stream_error))
