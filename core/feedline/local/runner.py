@@ -9,6 +9,11 @@ machine's cores plus four (``default_concurrency``): the handlers spend much of 
 storage driver with the GIL released, so a few more environments than cores keep the cores busy.
 All environments share the stack's fan-out queue, as the deployed functions share one SQS queue.
 
+What threads cannot model: the environments share one interpreter, so handler CPU runs under one
+GIL (waits on storage overlap, Python work does not), and state a library keeps per process is
+shared by every environment where Lambda would give each its own (powertools' resolver keeps the
+routed event on its class; ``feedline.api.base`` pins it on the instance for that reason).
+
 The HTTP side plays API Gateway's HTTP API (payload format 2.0): ``route`` turns a request into
 the function's event or into the gateway's own answer (CORS preflight, 404 for a path no route
 knows, 405 for a known path with a method no function serves, each in Stream's error envelope),
