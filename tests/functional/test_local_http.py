@@ -154,19 +154,14 @@ POST = "POST /api/v1.0/feed/user/1/ HTTP/1.1\r\nHost: x\r\n"
 
 
 @pytest.mark.parametrize("lengths", [["abc"], ["-5"], ["-1"], ["1e3"], ["99999999999999999999999999"],
-                                     ["5", "6"], ["5, 6"], [" "]])
+                                     ["5", "6"], ["5, 6"], [" "],
+                                     ["5", "5"]])  # even repeated alike: RFC 9112 lets a server refuse it
 def test_bad_content_length_is_a_400_with_an_answer(dev, lengths):
     head = "".join(f"Content-Length: {v}\r\n" for v in lengths)
     status, headers, body, closed = raw(dev.port, (POST + head + "\r\nhello").encode())
     assert status == 400
     envelope(body, 400, code=4)
     assert headers["content-type"] == "application/json" and closed
-
-
-def test_a_repeated_equal_content_length_is_accepted(dev):
-    status, _, body, _ = raw(dev.port, (POST + "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}").encode())
-    assert status == 401  # it reached the function (no api_key): the framing was fine
-    envelope(body, 401, code=2)
 
 
 def test_minus_one_does_not_block_a_thread(dev):
@@ -217,8 +212,9 @@ def test_an_oversized_chunked_body_is_a_413(dev):
 
 
 def test_garbage_and_unsupported_framing_get_an_answer(dev):
-    for data, want in [(b"garbage\r\n\r\n", 400), (b"GET / HTTP/1.1\r\n\r\n", 400),  # HTTP/1.1 needs Host
-                       ((POST + "Transfer-Encoding: gzip\r\n\r\n").encode(), 501)]:
+    for data, want in [(b"garbage\r\n\r\n", 400), (b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+                       ((POST + "Transfer-Encoding: gzip\r\n\r\n").encode(), 400),
+                       ((POST + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n").encode(), 400)]:
         status, _, body, closed = raw(dev.port, data)
         assert status == want and closed, data
         envelope(body, want)

@@ -1,15 +1,18 @@
 """``feedline dev``'s HTTP server: uvicorn serving ``asgi.LocalApi`` on one port.
 
-Why uvicorn (and its h11 parser): a well-kept HTTP/1.1 server that parses requests strictly
-(a bad, negative or conflicting ``Content-Length``, oversized headers and broken framing are refused
-by h11 before any of our code runs), keeps connections alive, listens with a real backlog, drains
-in-flight requests on SIGINT/SIGTERM, and speaks WebSocket on the same port once a WebSocket
-library is installed (the realtime work needs that for Faye). h11 rather than httptools: h11
-bounds the request head (``h11_max_incomplete_event_size``), httptools does not.
+Why uvicorn with httptools (llhttp, Node's parser): a well-kept HTTP/1.1 server that parses
+requests strictly (a bad, negative, overflowing or repeated ``Content-Length``, an unsupported
+``Transfer-Encoding`` and broken framing are refused by the parser before any of our code runs),
+keeps connections alive, listens with a real backlog, drains in-flight requests on SIGINT/SIGTERM,
+and speaks WebSocket on the same port once a WebSocket library is installed (the realtime work
+needs that for Faye). httptools rather than h11: ~35% more requests per second through the whole
+stack in the load benchmark (BENCHMARKS.md), the parse being C instead of Python.
 
-The one thing changed in uvicorn: its answer to a request it cannot parse is a ``text/plain``
-400; ``StreamHttp11`` gives the same answer in Stream's error envelope, with the status h11 hints
-(431 for a request head over the limit, 501 for an unsupported transfer coding).
+What ``StreamHttpTools`` adds to uvicorn's protocol:
+- its answer to a request it cannot parse is a ``text/plain`` 400; here it is Stream's error
+  envelope;
+- httptools does not bound a request head (one endless header is buffered whole); here the bytes
+  fed while a head is open are counted and past ``MAX_HEAD_BYTES`` the request gets a 431.
 """
 
 from __future__ import annotations
@@ -21,10 +24,9 @@ import socket
 import sys
 from types import FrameType
 
-import h11
 import ujson
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from feedline.local.asgi import LocalApi
 from feedline.local.runner import LocalStack
@@ -32,7 +34,7 @@ from feedline.local.runner import LocalStack
 log = logging.getLogger("feedline.dev")
 
 #: bigger than the API's own header limit (asgi.MAX_HEADER_BYTES), so a head between the two gets
-#: the app's precise 414/431 answer; h11 refuses anything beyond this before buffering more
+#: the app's precise 414/431 answer; beyond it (plus at most one read's worth) the parser stops
 MAX_HEAD_BYTES = 64 * 1024
 #: as long as API Gateway keeps an idle connection (clients reuse theirs between calls)
 KEEP_ALIVE_S = 60
@@ -40,25 +42,41 @@ KEEP_ALIVE_S = 60
 GRACEFUL_SHUTDOWN_S = 30
 
 
-class StreamHttp11(H11Protocol):
-    """uvicorn's h11 protocol, answering unparseable requests in Stream's error envelope."""
+class StreamHttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol: Stream-envelope answers to unparseable requests, a bounded head."""
+
+    _head_open = False
+    _head_bytes = 0
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_open:  # the chunk that starts a head is not counted: one read (≤ 256 KiB) at most
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._answer(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
+                return
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        self._head_open, self._head_bytes = True, 0
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        self._head_open = False
+        super().on_headers_complete()
 
     def send_400_response(self, msg: str) -> None:
-        # called from uvicorn's ``except h11.RemoteProtocolError`` block: the error is the current one
+        # called from uvicorn's ``except httptools.HttpParserError`` block: the error is the current one
         err = sys.exc_info()[1]
-        status = getattr(err, "error_status_hint", 400)
-        detail = f"malformed HTTP request: {err}" if err is not None else msg
+        self._answer(400, f"malformed HTTP request: {err}" if err is not None else msg)
+
+    def _answer(self, status: int, detail: str) -> None:
         body = ujson.dumps({"exception": "InputException", "code": 4, "detail": detail, "status_code": status,
                             "duration": "0.00ms"}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                   (b"connection", b"close")]
-        try:
-            self.transport.write(self.conn.send(h11.Response(status_code=status, headers=headers,
-                                                             reason=http.HTTPStatus(status).phrase.encode())))
-            self.transport.write(self.conn.send(h11.Data(data=body)))
-            self.transport.write(self.conn.send(h11.EndOfMessage()))
-        except h11.LocalProtocolError:  # a response was already under way: nothing more can be said
-            pass
+        self.transport.write(b"".join([
+            f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n".encode(),
+            b"content-type: application/json\r\n",
+            b"content-length: " + str(len(body)).encode() + b"\r\n",
+            b"connection: close\r\n\r\n", body]))
         self.transport.close()
 
 
@@ -94,10 +112,10 @@ class DevServer:
         self.host = host
         self.port = self.socket.getsockname()[1]
         self.config = uvicorn.Config(
-            self.app, http=StreamHttp11, lifespan="off", backlog=backlog, log_config=None,
+            self.app, http=StreamHttpTools, lifespan="off", backlog=backlog, log_config=None,
             log_level="info" if verbose else "warning", access_log=verbose,
             timeout_keep_alive=KEEP_ALIVE_S, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-            h11_max_incomplete_event_size=MAX_HEAD_BYTES, server_header=False,
+            server_header=False,
         )
         self.server = _Server(self.config)
 
