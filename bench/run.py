@@ -7,6 +7,8 @@ Sections (each reports medians of many interleaved rounds, measured side by side
              median and p99 wall time and Feedline's own CPU (wall minus time inside storage calls)
   fanout     one activity to 1,000 followers through the fan-out worker vs the raw store write
   coldstart  import time of each function in fresh processes
+  load       `feedline dev` on SQLite under 1, 8, 32 clients (bench/bench_load.py): req/s, p50/p99
+             per operation, errors, and every acknowledged write checked in every feed it must reach
 Results are printed as Markdown; BENCHMARKS.md records them with the command that produced them.
 """
 
@@ -325,7 +327,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
-    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,coldstart")
+    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,coldstart,load")
     args = ap.parse_args()
     sections = args.sections.split(",")
     backends = [b for b in args.backends.split(",") if b]
@@ -360,6 +362,9 @@ def main() -> int:
             print()
         if "coldstart" in sections:
             print("\n".join(section_coldstart(args.quick)), "\n")
+        if "load" in sections:  # the local stack end to end; SQLite only (feedline dev's default)
+            subprocess.run([sys.executable, str(HERE / "bench_load.py")] + (["--quick"] if args.quick else []),
+                           check=True)
     if "cassandra" in backends:
         drop_bench_keyspace()
     return 0

@@ -15,6 +15,13 @@ from pathlib import Path
 LOCAL_KEY, LOCAL_SECRET = "local-key", "local-secret-change-me-for-anything-shared"  # noqa: S105
 
 
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def _settings(args: argparse.Namespace):
     from feedline.config import ENV_API_KEY, ENV_API_SECRET, ENV_CONFIG, Settings
 
@@ -39,7 +46,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     tpl = template.load(args.template)
-    stack = LocalStack(tpl, settings)
+    stack = LocalStack(tpl, settings, concurrency=args.concurrency)
     poller = None
     if settings.queue == "sqs":
         # play Lambda's event source mapping: poll the queue, invoke the Fanout function
@@ -55,14 +62,12 @@ def cmd_dev(args: argparse.Namespace) -> int:
         poller.start()
     server = make_server(stack, args.host, args.port, args.verbose)
     where = settings.sqlite_path if settings.storage == "sqlite" else ",".join(settings.cassandra_hosts)
-    print(f"feedline dev: http://{args.host}:{server.server_port}/api/v1.0/  "
-          f"(storage {settings.storage} at {where}, queue {settings.queue}/{settings.delivery})", flush=True)
+    print(f"feedline dev: http://{args.host}:{server.port}/api/v1.0/  "
+          f"(storage {settings.storage} at {where}, queue {settings.queue}/{settings.delivery}, "
+          f"{stack.concurrency} execution environments per function)", flush=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.serve()  # until SIGINT/SIGTERM; in-flight requests are answered first
     finally:
-        server.server_close()
         if poller is not None:
             poller.stop()
         stack.close()
@@ -155,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--delivery", choices=["sync", "async"], help="embedded queue delivery (default sync)")
     dev.add_argument("--storage", choices=["sqlite", "cassandra"])
     dev.add_argument("--queue", choices=["embedded", "sqs"])
+    dev.add_argument("--concurrency", type=_positive,
+                     help="execution environments per function, as Lambda's concurrency (default: cores + 4)")
     dev.add_argument("--batch-size", type=int, default=10, help="SQS poller batch size (--queue sqs)")
     dev.add_argument("--visibility-timeout", type=int, default=30, help="SQS poller visibility timeout, s")
     dev.add_argument("-v", "--verbose", action="store_true")
