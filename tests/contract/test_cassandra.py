@@ -18,6 +18,7 @@ from feedline.storage.cassandra.base import key_uuid, uuid_key
 from .activity_store_contract import ActivityStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
+from .reaction_store_contract import ReactionStoreContract
 from .support import feed, key
 from .timeline_store_contract import TimelineStoreContract
 
@@ -36,6 +37,20 @@ def shared_store(cassandra_settings):
 def store(shared_store, cassandra_truncate):
     cassandra_truncate(shared_store)
     return shared_store
+
+
+@pytest.fixture(scope="module")
+def sibling(cassandra_settings):
+    """Stores with a session of their own on the same keyspace (other Lambda containers): four,
+    handed out in turn (a cluster connection per writer thread would only test the driver)."""
+    import itertools
+    from types import SimpleNamespace
+
+    pool = [from_settings(cassandra_settings) for _ in range(4)]
+    turn = itertools.cycle(pool)
+    yield lambda: SimpleNamespace(reactions=next(turn).reactions, close=lambda: None)
+    for s in pool:
+        s.close()
 
 
 @pytest.fixture
@@ -67,6 +82,10 @@ class TestCassandraMarks(MarkStoreContract):
 
 
 class TestCassandraFollows(FollowStoreContract):
+    pass
+
+
+class TestCassandraReactions(ReactionStoreContract):
     pass
 
 
