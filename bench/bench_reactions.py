@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import logging
+import os
 import sys
 import tempfile
 import time
@@ -99,6 +101,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
     args = ap.parse_args()
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")  # the handlers' cold-start and driver logs
+    logging.getLogger("cassandra").setLevel(logging.ERROR)
     from run import drop_bench_keyspace, open_backend
 
     backends = [b for b in args.backends.split(",") if b]
