@@ -165,6 +165,14 @@ def test_update_soft_delete_restore_and_hard_delete(client, uid):
         client.reactions.get(r["id"])
     with pytest.raises(exc.DoesNotExistException):
         client.reactions.update(r["id"], {"x": 1})
+    # a soft-deleted child of a hard-deleted parent stays deleted: it cannot be restored
+    p = client.reactions.add("comment", ACTIVITY, uid)
+    c = client.reactions.add_child("like", p["id"], uid)
+    client.reactions.delete(c["id"], soft=True)
+    assert client.reactions.get(p["id"])["children_counts"] == {}
+    client.reactions.delete(p["id"])
+    with pytest.raises(exc.DoesNotExistException):
+        client.reactions.restore(c["id"])
 
 
 def test_get_many_and_with_activity_data_and_own_children(client, dev_server, uid):

@@ -217,7 +217,8 @@ class ReactionService:
                 break
             for child in children:
                 self._delete_tree(child.record)
-        # soft-deleted children are not listed: found through their parent's record only
+        # Soft-deleted children are not listed, so they stay behind, invisible (no listing, count
+        # or latest_children shows them) and not restorable (their parent is gone).
         self._take_back(rec)
         self.store.delete_reaction(rec.id)
 
@@ -227,6 +228,8 @@ class ReactionService:
             raise DoesNotExistException(f"reaction {reaction_id} is not soft-deleted")
         self._owned(s.record, acting)
         rec = s.record
+        if rec.parent:
+            self._stored(rec.parent)  # a child whose parent is gone (or soft-deleted) stays deleted
         rec = self._rebuilt(rec, ujson.loads(rec.body).get("data") or {}, deleted_us=None)
         self.store.put_reaction(rec)
         if rec.target_feeds:

@@ -16,7 +16,6 @@ are done, under concurrency and when a write is applied twice (no counters, no L
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 
@@ -41,7 +40,7 @@ def _stored(row: tuple) -> StoredReaction | None:
     if body is None:  # only a `children` rewrite landed after a delete: not a reaction
         return None
     rec = ReactionRecord(id_, key, kind, activity_id, user_id, parent or "", body, created_us, updated_us,
-                         deleted_us or None, tuple(json.loads(targets or "[]")), extra or b"{}")
+                         deleted_us or None, tuple(targets.split(",")) if targets else (), extra or b"{}")
     return StoredReaction(rec, children or model.EMPTY_CHILDREN)
 
 
@@ -69,7 +68,7 @@ class CassandraReactions(CassandraRole, ReactionStore):
     def _truth(self, rec: ReactionRecord) -> None:
         self.session.write("reaction_put", (
             rec.id, rec.key, rec.kind, rec.activity_id, rec.user_id, rec.parent, rec.body, rec.created_us,
-            rec.updated_us, rec.deleted_us or 0, json.dumps(list(rec.target_feeds)), rec.extra))
+            rec.updated_us, rec.deleted_us or 0, ",".join(rec.target_feeds), rec.extra))
 
     # ---- writes -------------------------------------------------------------------------------
     def add_reaction(self, rec: ReactionRecord) -> bool:

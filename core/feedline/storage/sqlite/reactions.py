@@ -9,7 +9,6 @@ construction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -18,6 +17,8 @@ from feedline.reactions import model
 from feedline.reactions.store import ACTIVITY, PARENT, USER, ReactionRecord, ReactionStore, Scope, StoredReaction
 from feedline.storage.sqlite.db import SQLiteDB
 
+#: target feeds are stored comma-joined: feed ids (``[\w-]+:[\w-]+``) hold no comma, and a listing
+#: splits 25 short strings faster than it decodes 25 JSON arrays
 COLUMNS = ("id, key, kind, activity_id, user_id, parent, body, created_us, updated_us, deleted_us, "
            "target_feeds, extra, children")
 #: a scope's WHERE clause: activity listings are of top-level reactions only
@@ -26,13 +27,13 @@ _SCOPE = {ACTIVITY: "activity_id = ? AND parent = ''", USER: "user_id = ?", PARE
 
 def _row(r: tuple) -> StoredReaction:
     rec = ReactionRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-                         tuple(json.loads(r[10])), r[11])
+                         tuple(r[10].split(",")) if r[10] else (), r[11])
     return StoredReaction(rec, r[12] or model.EMPTY_CHILDREN)
 
 
 def _values(rec: ReactionRecord) -> tuple:
     return (rec.id, rec.key, rec.kind, rec.activity_id, rec.user_id, rec.parent, rec.body, rec.created_us,
-            rec.updated_us, rec.deleted_us, json.dumps(list(rec.target_feeds)), rec.extra)
+            rec.updated_us, rec.deleted_us, ",".join(rec.target_feeds), rec.extra)
 
 
 class SQLiteReactions(ReactionStore):
@@ -69,7 +70,7 @@ class SQLiteReactions(ReactionStore):
             conn.execute(
                 "UPDATE reactions SET body = ?, updated_us = ?, deleted_us = ?, target_feeds = ?, extra = ? "
                 "WHERE id = ?",
-                (rec.body, rec.updated_us, rec.deleted_us, json.dumps(list(rec.target_feeds)), rec.extra, rec.id))
+                (rec.body, rec.updated_us, rec.deleted_us, ",".join(rec.target_feeds), rec.extra, rec.id))
             self._refresh_ancestors(conn, rec.parent)
 
     def delete_reaction(self, reaction_id: str) -> bool:
@@ -132,8 +133,10 @@ class SQLiteReactions(ReactionStore):
                      kinds: Sequence[str] = ()) -> dict[str, list[StoredReaction]]:
         out: dict[str, list[StoredReaction]] = {}
         rows = self.db.query_in(
-            f"SELECT {COLUMNS} FROM reactions WHERE user_id = ? AND deleted_us IS NULL AND parent IN ({{marks}}) "
-            "ORDER BY key DESC", [p for p in parent_ids if p], (user_id,))
+            # the (parent, user_id, key) index: a user's own reactions may be many, a parent's few
+            f"SELECT {COLUMNS} FROM reactions INDEXED BY reactions_by_parent_user "
+            f"WHERE user_id = ? AND deleted_us IS NULL AND parent IN ({{marks}}) ORDER BY key DESC",
+            [p for p in parent_ids if p], (user_id,))
         wanted = set(kinds)
         for r in rows:
             s = _row(r)

@@ -13,11 +13,13 @@ CREATE TABLE IF NOT EXISTS reactions (
     created_us INTEGER NOT NULL,
     updated_us INTEGER NOT NULL,
     deleted_us INTEGER,
-    target_feeds TEXT NOT NULL DEFAULT '[]',
+    target_feeds TEXT NOT NULL DEFAULT '',
     extra BLOB NOT NULL DEFAULT '{}'
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS reactions_by_activity_kind ON reactions (activity_id, kind, key);
-CREATE INDEX IF NOT EXISTS reactions_by_activity ON reactions (activity_id, key);
+-- Activity listings are of top-level reactions (parent = ''): the parent is part of their
+-- indexes, so a listing is an equality prefix read in key order, never a walk of (parent, key).
+CREATE INDEX IF NOT EXISTS reactions_by_activity_kind ON reactions (activity_id, parent, kind, key);
+CREATE INDEX IF NOT EXISTS reactions_by_activity ON reactions (activity_id, parent, key);
 CREATE INDEX IF NOT EXISTS reactions_by_user_kind ON reactions (user_id, kind, key);
 CREATE INDEX IF NOT EXISTS reactions_by_user ON reactions (user_id, key);
 CREATE INDEX IF NOT EXISTS reactions_by_parent_kind ON reactions (parent, kind, key);
