@@ -50,6 +50,8 @@ class Filter:
     #: ``with_own_children``: the user whose children of each result are added (None: not asked)
     own_children_user: str | None = None
     own_children_kinds: tuple[str, ...] = ()
+    #: ``filter_user_id``: only reactions by this user
+    filter_user: str | None = None
 
 
 def _data(value: Any, name: str) -> dict:
