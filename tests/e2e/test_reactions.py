@@ -253,6 +253,8 @@ def test_bad_input_gets_stream_errors(client, dev_server, uid):
     assert_error(post(kind="like", activity_id=ACTIVITY, user_id=uid,
                       target_feeds=[f"user:{i}" for i in range(21)]), 400, 4)
     assert_error(post(kind="like", activity_id=ACTIVITY, user_id=uid, target_feeds=["nogroup:1"]), 400, 6)
+    assert_error(post(kind="like", activity_id=ACTIVITY, user_id=uid, target_feeds=["user:x\n"]), 400, 4)
+    assert_error(post(kind="like", activity_id=ACTIVITY, user_id="u\n"), 400, 4)
     assert_error(post(kind="like", activity_id=ACTIVITY, user_id=uid, id="not-a-uuid"), 400, 4)
     assert_error(post(kind="like", parent=str(uuid.uuid1()), user_id=uid), 404, 16)
     deep: dict = {}
