@@ -19,6 +19,7 @@ from feedline.config import Settings
 from feedline.fanout.queue import EmbeddedQueue, FanoutQueue, SqsQueue
 from feedline.feeds.service import FeedService
 from feedline.follows.service import FollowService
+from feedline.reactions.service import ReactionService
 from feedline.storage import open_stores
 from feedline.stores import Stores
 
@@ -31,6 +32,7 @@ class Runtime:
     feeds: FeedService = field(init=False)
     activities: ActivityService = field(init=False)
     follows: FollowService = field(init=False)
+    reactions: ReactionService = field(init=False)
 
     def __post_init__(self) -> None:
         app = self.settings.app
@@ -38,6 +40,7 @@ class Runtime:
         self.activities = ActivityService(app, self.stores, self.feeds, self.queue,
                                           inline_fanout=self.settings.inline_fanout)
         self.follows = FollowService(app, self.stores, self.feeds)
+        self.reactions = ReactionService(app, self.stores, self.activities)
 
     def close(self) -> None:
         self.queue.close()

@@ -1,7 +1,7 @@
 """What a storage backend provides: one object per role contract, sharing the backend's connection.
 
 The contracts live with the concepts that use them (``activities.store``, ``feeds.store``,
-``follows.store``); a backend (``storage.sqlite``, ``storage.cassandra``) implements each in a
+``follows.store``, ``reactions.store``); a backend (``storage.sqlite``, ``storage.cassandra``) implements each in a
 module of its own and bundles them here. A new concept adds a field.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from feedline.activities.store import ActivityStore
 from feedline.feeds.store import MarkStore, TimelineStore
 from feedline.follows.store import FollowStore
+from feedline.reactions.store import ReactionStore
 
 
 @dataclass(eq=False)
@@ -21,6 +22,7 @@ class Stores:
     timelines: TimelineStore
     marks: MarkStore
     follows: FollowStore
+    reactions: ReactionStore
     #: releases the backend's connections
     closer: Callable[[], None] = field(default=lambda: None, repr=False)
 

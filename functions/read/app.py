@@ -11,5 +11,6 @@ from feedline.activities import routes as activities
 from feedline.api.app import Api
 from feedline.feeds import routes as feeds
 from feedline.follows import routes as follows
+from feedline.reactions import routes as reactions
 
-lambda_handler = Api("read", feeds.read, activities.read, follows.read, runtime=runtime.get)
+lambda_handler = Api("read", feeds.read, activities.read, follows.read, reactions.read, runtime=runtime.get)

@@ -8,6 +8,7 @@ from feedline.api.app import Api
 from feedline.feeds import routes as feeds
 from feedline.feeds.factory import check_formats
 from feedline.follows import routes as follows
+from feedline.reactions import routes as reactions
 from feedline.runtime import Runtime
 
 
@@ -16,5 +17,5 @@ def _cold_start(rt: Runtime) -> None:
     check_formats(rt.settings.app)
 
 
-lambda_handler = Api("write", activities.write, follows.write, feeds.write, runtime=runtime.get,
+lambda_handler = Api("write", activities.write, follows.write, feeds.write, reactions.write, runtime=runtime.get,
                      on_cold_start=_cold_start)

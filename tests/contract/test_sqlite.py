@@ -9,6 +9,7 @@ from feedline.storage.sqlite import open_stores
 from .activity_store_contract import ActivityStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
+from .reaction_store_contract import ReactionStoreContract
 from .timeline_store_contract import TimelineStoreContract
 
 
@@ -17,6 +18,12 @@ def store(tmp_path):
     s = open_stores(tmp_path / "contract.db")
     yield s
     s.close()
+
+
+@pytest.fixture
+def sibling(tmp_path):
+    """Another connection to the same file (another process, another Lambda container)."""
+    return lambda: open_stores(tmp_path / "contract.db")
 
 
 @pytest.fixture
@@ -40,4 +47,8 @@ class TestSQLiteMarks(MarkStoreContract):
 
 
 class TestSQLiteFollows(FollowStoreContract):
+    pass
+
+
+class TestSQLiteReactions(ReactionStoreContract):
     pass

@@ -1,6 +1,6 @@
 """The embedded default backend: one SQLite file, stdlib only, durable across restarts.
 
-One module per role contract (``activities``, ``timelines`` with marks, ``follows``), all on one
+One module per role contract (``activities``, ``timelines`` with marks, ``follows``, ``reactions``), all on one
 shared connection (``db.SQLiteDB``); ``open_stores`` bundles them.
 """
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from feedline.storage.sqlite.activities import SQLiteActivities
 from feedline.storage.sqlite.db import SQLiteDB
 from feedline.storage.sqlite.follows import SQLiteFollows
+from feedline.storage.sqlite.reactions import SQLiteReactions
 from feedline.storage.sqlite.timelines import SQLiteMarks, SQLiteTimelines
 from feedline.stores import Stores
 
@@ -20,7 +21,7 @@ def open_stores(path: str | Path = ":memory:") -> Stores:
     db = SQLiteDB(path)
     activities = SQLiteActivities(db)
     return Stores(activities=activities, timelines=SQLiteTimelines(db, activities), marks=SQLiteMarks(db),
-                  follows=SQLiteFollows(db), closer=db.close)
+                  follows=SQLiteFollows(db), reactions=SQLiteReactions(db), closer=db.close)
 
 
 __all__ = ["SQLiteDB", "open_stores"]
