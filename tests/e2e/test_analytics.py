@@ -53,6 +53,7 @@ def test_track_engagements_and_impressions(client, stored):
     client.track_impressions([
         {"content_list": ["tweet:34349698", "tweet:34349699"], "user_data": user, "feed_id": "flat:tommaso"},
     ])
+    client.track_impressions([])  # stream-python sends {} for an empty list: nothing to store
     events = stored(user)
     assert [e["kind"] for e in events] == ["impression", "engagement"]  # newest first
     impression, engagement = events

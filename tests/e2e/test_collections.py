@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -68,13 +69,23 @@ def test_upsert_select_delete_many(client):
     client.collections.upsert(other, {"id": "1", "x": 1})
     one = client.collections.get(coll, "1")
     assert one["data"] == {"name": "Juniper", "hobbies": ["Playing"]} and one["created_at"] == created
-    sel = client.collections.select(coll, ["2", "1", "missing"])
+    sel = client.collections.select(coll, ["2", "1", "missing", "2"])
     items = sel["response"]["data"]
     assert [(i["collection"], i["id"]) for i in items] == [(coll, "2"), (coll, "1")]
     assert items[1] == {k: v for k, v in one.items() if k != "duration"}
     client.collections.delete_many(coll, ["1", "2", "missing"])  # repeated ids=1&ids=2
     assert client.collections.select(coll, ["1", "2"])["response"]["data"] == []
     assert client.collections.get(other, "1")["data"] == {"x": 1}
+
+
+def test_stored_bytes_are_the_create_response(dev_server):
+    coll = name()
+    created = raw(dev_server, "POST", f"collections/{coll}/", body='{"id": "a", "data": {"ü": [1, {"z": 0, "y": 1}]}}')
+    got = raw(dev_server, "GET", f"collections/{coll}/a/")
+    selected = raw(dev_server, "GET", "collections/", foreign_ids=f"{coll}:a")
+    strip = lambda text: re.sub(r',"duration":"[^"]*"}$', "}", text)  # noqa: E731
+    assert created.status_code == 201 and strip(created.text) == strip(got.text)
+    assert selected.text.startswith('{"response":{"data":[' + strip(got.text) + "]}")
 
 
 def test_bad_input(dev_server):

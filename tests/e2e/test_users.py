@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import jwt
@@ -50,6 +51,26 @@ def test_add_without_data_and_get_or_create(client):
         client.users.add(uid, {"x": 1})
     assert err.value.status_code == 409
     assert client.users.get(uid)["data"] == {}
+
+
+def test_stored_bytes_are_the_create_response(dev_server):
+    """Enrichment will embed the stored bytes: the create, get and get_or_create answers are the
+    same bytes, duration aside."""
+    uid = uuid.uuid4().hex
+    body = json.dumps({"id": uid, "data": {"name": "Zoë", "n": [1, 2.5], "o": {"b": 1, "a": None}}})
+    created = raw(dev_server, "POST", "user/", body=body)
+    assert created.status_code == 201
+    again = raw(dev_server, "POST", "user/", body=body, get_or_create="true")
+    got = raw(dev_server, "GET", f"user/{uid}/")
+    assert again.status_code == 200 and got.status_code == 200
+    texts = {re.sub(r',"duration":"[^"]*"}$', "}", r.text) for r in (created, again, got)}
+    assert len(texts) == 1 and texts.pop().isascii()
+
+
+def test_get_or_create_creates_a_new_user(client):
+    uid = str(uuid.uuid1())
+    assert client.users.add(uid, {"a": 1}, get_or_create=True)["data"] == {"a": 1}
+    assert client.users.get(uid)["data"] == {"a": 1}
 
 
 def test_with_follow_counts(client):
