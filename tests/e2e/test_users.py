@@ -59,7 +59,7 @@ def test_stored_bytes_are_the_create_response(dev_server):
     uid = uuid.uuid4().hex
     body = json.dumps({"id": uid, "data": {"name": "Zoë", "n": [1, 2.5], "o": {"b": 1, "a": None}}})
     created = raw(dev_server, "POST", "user/", body=body)
-    assert created.status_code == 201
+    assert created.status_code == 200
     again = raw(dev_server, "POST", "user/", body=body, get_or_create="true")
     got = raw(dev_server, "GET", f"user/{uid}/")
     assert again.status_code == 200 and got.status_code == 200
@@ -118,9 +118,9 @@ def test_user_tokens_touch_only_their_own_user(dev_server):
     me, other = uuid.uuid4().hex, uuid.uuid4().hex
     tok = user_token(me)
     resp = raw(dev_server, "POST", "user/", token=tok, body=json.dumps({"id": me, "data": {"a": 1}}))
-    assert resp.status_code == 201 and resp.json()["data"] == {"a": 1}
+    assert resp.status_code == 200 and resp.json()["data"] == {"a": 1}
     assert_error(raw(dev_server, "POST", "user/", token=tok, body=json.dumps({"id": other})), 403, 17)
-    assert raw(dev_server, "POST", "user/", body=json.dumps({"id": other})).status_code == 201
+    assert raw(dev_server, "POST", "user/", body=json.dumps({"id": other})).status_code == 200
     assert raw(dev_server, "GET", f"user/{other}/", token=tok).status_code == 200  # profiles are readable
     assert_error(raw(dev_server, "PUT", f"user/{other}/", token=tok, body='{"data": {}}'), 403, 17)
     assert_error(raw(dev_server, "DELETE", f"user/{other}/", token=tok), 403, 17)

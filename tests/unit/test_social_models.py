@@ -36,6 +36,8 @@ def test_item_bytes():
     assert json.loads(body) == {"id": "a:b", "collection": "food", "foreign_id": "food:a:b", "data": {"n": 1},
                                 "created_at": "2017-07-14T02:40:00.123456Z", "updated_at": "2017-07-14T02:40:00.123456Z"}
     assert list(json.loads(body)) == ["id", "collection", "foreign_id", "data", "created_at", "updated_at"]
+    owned = items.encode("food", "a:b", {"n": 1}, T, T, "ann")
+    assert owned == body[:-1] + b',"user_id":"ann"}'
     assert items.parse_foreign_id("food:a:b") == ("food", "a:b")
     for bad in ("nocolon", "bad$:1", "food:", "food:a,b"):
         with pytest.raises(InputException):
