@@ -11,9 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from feedline.activities.store import ActivityStore
+from feedline.analytics.store import EventStore
+from feedline.collections.store import CollectionStore
 from feedline.feeds.store import MarkStore, TimelineStore
 from feedline.follows.store import FollowStore
 from feedline.reactions.store import ReactionStore
+from feedline.users.store import UserStore
 
 
 @dataclass(eq=False)
@@ -23,6 +26,9 @@ class Stores:
     marks: MarkStore
     follows: FollowStore
     reactions: ReactionStore
+    users: UserStore
+    collections: CollectionStore
+    events: EventStore
     #: releases the backend's connections
     closer: Callable[[], None] = field(default=lambda: None, repr=False)
 

@@ -235,7 +235,7 @@ def test_counts_exact_under_concurrent_and_repeated_writes(client, dev_server, u
     assert first.status_code == second.status_code == 200
     assert without_duration(first.json()) == without_duration(second.json()) and first.json()["id"] == rid
     clash = json.dumps({"kind": "like", "parent": parent["id"], "user_id": "again", "id": rid, "data": {"n": 2}})
-    assert_error(raw(dev_server, "POST", "reaction/", body=clash), 409, 4)
+    assert_error(raw(dev_server, "POST", "reaction/", body=clash), 409, 1)
     assert client.reactions.get(parent["id"])["children_counts"] == {"like": 21, "heart": 20}
     assert len(client.reactions.filter(reaction_id=parent["id"], kind="like", limit=25)["results"]) == 21
 

@@ -141,11 +141,11 @@ def test_stream_python_raises_on_an_unrouted_path(dev):
 def test_put_reaches_the_write_function(dev):
     """PUT is routed (template.yaml) to the Write function, whose own resolver answers for the path."""
     t = template.load(ROOT / "template.yaml")
-    assert t.match("PUT", "/api/v1.0/reaction/abc/")[0].function == "WriteFunction"
-    resp = requests.put(f"{dev.url}/api/v1.0/reaction/abc/", params={"api_key": API_KEY}, headers=AUTH,
+    assert t.match("PUT", "/api/v1.0/nothing/abc/")[0].function == "WriteFunction"
+    resp = requests.put(f"{dev.url}/api/v1.0/nothing/abc/", params={"api_key": API_KEY}, headers=AUTH,
                         json={"data": {}}, timeout=10)
     assert resp.status_code == 404  # no PUT route in the Write function yet: its envelope, not a 405
-    assert envelope(resp.content, 404)["detail"] == "no such endpoint: PUT /api/v1.0/reaction/abc/"
+    assert envelope(resp.content, 404)["detail"] == "no such endpoint: PUT /api/v1.0/nothing/abc/"
 
 
 # ---- malformed requests --------------------------------------------------------------------------

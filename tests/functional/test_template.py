@@ -190,7 +190,8 @@ def test_template_keeps_routes_and_resources_the_local_runner_reads():
     assert routes == {("GET", "/api/v1.0/{proxy+}", "ReadFunction"),
                       ("POST", "/api/v1.0/{proxy+}", "WriteFunction"),
                       ("PUT", "/api/v1.0/{proxy+}", "WriteFunction"),
-                      ("DELETE", "/api/v1.0/{proxy+}", "WriteFunction")}
+                      ("DELETE", "/api/v1.0/{proxy+}", "WriteFunction"),
+                      ("POST", "/analytics/v1.0/{proxy+}", "WriteFunction")}
 
 
 def test_http_api_has_cors_and_throttling():

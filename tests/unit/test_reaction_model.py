@@ -10,7 +10,7 @@ import pytest
 
 from feedline.errors import InputException
 from feedline.models import ids
-from feedline.reactions import model
+from feedline.reactions import inputs, model
 
 T = 1_700_000_000_123_456
 
@@ -54,18 +54,21 @@ def test_kinds_follow_the_slug_rule():
         assert not model.valid_kind(bad)
 
 
-@pytest.mark.parametrize("value", [math.nan, math.inf, {"a": [-math.inf]}, "\ud800", {"\udfff": 1}, {1: 2},
-                                   b"bytes", object()])
-def test_check_data_rejects(value):
+@pytest.mark.parametrize("value", [{"a": math.nan}, {"a": [-math.inf]}, {"s": "\ud800"}, {"\udfff": 1},
+                                   {"b": b"bytes"}, {"o": object()}, [1], "text"])
+def test_reaction_data_is_checked_by_the_shared_validator(value):
+    """Reaction ``data`` follows the activities' value rules (``models.values``)."""
     with pytest.raises(InputException):
-        model.check_data(value, "data")
+        inputs._data(value, "data")
 
 
-def test_check_data_depth_limit():
+def test_reaction_data_depth_limit():
+    from feedline.models.values import MAX_DEPTH
+
     ok: dict = {}
-    for _ in range(model.MAX_DEPTH):
+    for _ in range(MAX_DEPTH - 1):  # the data object itself is level 1
         ok = {"d": ok}
-    model.check_data(ok, "data")
+    assert inputs._data(ok, "data") is ok
     with pytest.raises(InputException):
-        model.check_data({"d": ok}, "data")
-    model.check_data({"n": 1.5, "b": True, "s": "日本", "l": [None, 1]}, "data")
+        inputs._data({"d": ok}, "data")
+    inputs._data({"n": 1.5, "b": True, "s": "日本", "l": [None, 1]}, "data")

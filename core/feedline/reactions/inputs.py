@@ -11,6 +11,7 @@ from typing import Any
 
 from feedline.errors import InputException
 from feedline.models.feeds import parse_feed_id
+from feedline.models.values import check_value
 from feedline.reactions import model
 from feedline.reactions.store import SCOPES, Scope
 
@@ -59,7 +60,7 @@ def _data(value: Any, name: str) -> dict:
         return {}
     if not isinstance(value, dict):
         raise InputException.field(name, "must be an object")
-    model.check_data(value, name)
+    check_value(value, name)  # finite numbers, no lone surrogates, nesting <= models.values.MAX_DEPTH
     return value
 
 

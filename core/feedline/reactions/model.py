@@ -15,7 +15,6 @@ ASCII JSON with sorted keys, like activities.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import uuid
@@ -35,44 +34,9 @@ MAX_USER = 255
 MAX_ACTIVITY_ID = 255
 MAX_REACTION_BYTES = 10 * 1024
 MAX_TARGET_FEEDS = 20
-#: nesting limit of ``data`` (the activities' limit, see ``check_data``)
-MAX_DEPTH = 32
 #: children of each kind embedded in a reaction's ``latest_children``
 LATEST_CHILDREN = 5
 EMPTY_CHILDREN = b'"latest_children":{},"children_counts":{}'
-
-
-def check_data(value: Any, field: str, depth: int = 0) -> None:
-    """Reject values JSON cannot carry faithfully: non-finite floats, nesting deeper than
-    ``MAX_DEPTH``, lone surrogates in strings, non-string keys.
-
-    A local stand-in: switch to ``feedline.models.values.check_value(value, field, MAX_DEPTH)``
-    once that shared validator lands on main (the same rules, one place)."""
-    if depth > MAX_DEPTH:
-        raise InputException.field(field, f"nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise InputException.field(field, "numbers must be finite (no NaN or Infinity)")
-    elif isinstance(value, str):
-        _check_text(value, field)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise InputException.field(field, "object keys must be strings")
-            _check_text(k, field)
-            check_data(v, field, depth + 1)
-    elif isinstance(value, list):
-        for v in value:
-            check_data(v, field, depth + 1)
-    elif value is not None and not isinstance(value, (bool, int)):
-        raise InputException.field(field, f"unsupported value of type {type(value).__name__}")
-
-
-def _check_text(text: str, field: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputException.field(field, "strings must be valid Unicode (no lone surrogates)") from None
 
 
 def valid_kind(value: object) -> bool:

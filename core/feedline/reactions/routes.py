@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from feedline.api import params, responses
-from feedline.api.auth import Principal, authorize, authorize_targets
+from feedline.api.auth import authorize_targets
 from feedline.api.request import Request
 from feedline.api.routes import Routes
 from feedline.errors import InputException
@@ -25,18 +25,6 @@ write = Routes()
 #: query parameters a ``next`` link does not copy (it writes its own bound and limit)
 CURSOR_PARAMS = frozenset({"id_lt", "id_lte", "id_gt", "id_gte", "limit", "api_key"})
 BASE = "/api/v1.0/reaction"
-
-
-def caller(req: Request, action: str) -> Principal:
-    """The authenticated caller; a server token must allow ``action`` on ``reactions``. User
-    tokens pass: what they may do depends on the reaction (checked by the service)."""
-    h = req.headers
-    who = req.api.authenticator(req.rt).authenticate(
-        req.query.get("api_key"), h.get("authorization") or h.get("Authorization"),
-        h.get("stream-auth-type") or h.get("Stream-Auth-Type"))
-    if not who.is_user:
-        authorize(req.rt.settings.app, who, "reactions", action, None)
-    return who
 
 
 def next_link(req: Request, cursor: ReactionCursor | None) -> str:
@@ -55,7 +43,7 @@ def next_link(req: Request, cursor: ReactionCursor | None) -> str:
 
 @write.post(f"{BASE}/")
 def add_reaction(req: Request) -> responses.Reply:
-    who = caller(req, "write")
+    who = req.caller("reactions", "write")
     new = inputs.new_reaction(req.body(), who.user_id)
     authorize_targets(req.rt.settings.app, who, new.target_feeds)
     return responses.obj(req.rt.reactions.add(new), req.duration())
@@ -63,7 +51,7 @@ def add_reaction(req: Request) -> responses.Reply:
 
 @read.get(f"{BASE}/get_many/")
 def get_many(req: Request) -> responses.Reply:
-    caller(req, "read")
+    req.caller("reactions", "read")
     q = req.query
     values = params.listing(q, "ids")
     if not values:
@@ -77,13 +65,13 @@ def get_many(req: Request) -> responses.Reply:
 
 @read.get(f"{BASE}/<reaction_id>/")
 def get_reaction(req: Request, reaction_id: str) -> responses.Reply:
-    caller(req, "read")
+    req.caller("reactions", "read")
     return responses.obj(req.rt.reactions.get(model.parse_id(reaction_id)), req.duration())
 
 
 @write.put(f"{BASE}/<reaction_id>/")
 def update_reaction(req: Request, reaction_id: str) -> responses.Reply:
-    who = caller(req, "write")
+    who = req.caller("reactions", "write")
     change = inputs.reaction_change(req.body())
     if change.target_feeds:
         authorize_targets(req.rt.settings.app, who, change.target_feeds)
@@ -93,14 +81,14 @@ def update_reaction(req: Request, reaction_id: str) -> responses.Reply:
 
 @write.delete(f"{BASE}/<reaction_id>/")
 def delete_reaction(req: Request, reaction_id: str) -> responses.Reply:
-    who = caller(req, "delete")
+    who = req.caller("reactions", "delete")
     req.rt.reactions.delete(model.parse_id(reaction_id), params.boolean(req.query, "soft"), who.user_id)
     return responses.obj(None, req.duration())
 
 
 @write.put(f"{BASE}/<reaction_id>/restore/")
 def restore_reaction(req: Request, reaction_id: str) -> responses.Reply:
-    who = caller(req, "write")
+    who = req.caller("reactions", "write")
     req.rt.reactions.restore(model.parse_id(reaction_id), who.user_id)
     return responses.obj(None, req.duration())
 
@@ -115,7 +103,7 @@ def _user(q: Mapping[str, str], name: str) -> str | None:
 
 
 def _filter(req: Request, lookup: str, value: str, kind: str | None) -> responses.Reply:
-    caller(req, "read")
+    req.caller("reactions", "read")
     q: Mapping[str, str] = req.query
     scope = inputs.scope(lookup, value, kind)
     own_user = None

@@ -19,7 +19,7 @@ import ujson
 from feedline.activities.model import Activity, build, key_for
 from feedline.activities.service import ActivityService
 from feedline.config import AppConfig
-from feedline.errors import DoesNotExistException, InputException, NotAllowedException, StreamError
+from feedline.errors import ConflictException, DoesNotExistException, InputException, NotAllowedException
 from feedline.models import ids
 from feedline.models.cursors import Range
 from feedline.reactions import model
@@ -30,12 +30,6 @@ from feedline.stores import Stores
 
 #: reactions a ``filter_user_id`` listing reads per request before it answers with what it found
 MAX_FILTER_SCAN = 500
-
-
-class ConflictException(StreamError):
-    """A reaction id that is already taken by a different reaction (409)."""
-
-    code, exception, status_code = 4, "ConflictException", 409
 
 
 @dataclass(frozen=True, slots=True)
