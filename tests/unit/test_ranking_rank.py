@@ -235,3 +235,16 @@ def test_rank_argument_checks():
     with pytest.raises(ValueError, match="no column"):
         rank(method("y", {"y": 0}), cols)
     assert rank(m, cols, offset=5).indices == []
+
+
+@pytest.mark.parametrize("twin", TWINS)
+def test_tagged(twin):
+    tag = b"T" * 8
+    assert twin.tagged(tag + b"x" * 8 + tag + b"y" * 8, tag, 16)
+    assert twin.tagged(b"", tag, 16)
+    assert not twin.tagged(tag + b"x" * 8 + b"T" * 7 + b"U" + b"y" * 8, tag, 16)
+    assert not twin.tagged(tag + b"x" * 9, tag, 16)
+    with pytest.raises(TypeError):
+        twin.tagged(bytearray(tag), tag, 8)
+    with pytest.raises(ValueError):
+        twin.tagged(tag, tag, 4)

@@ -17,6 +17,7 @@ Contract (both twins; the compiled one must return the very same doubles):
 ``Program.rank(..., k) -> (indices, scores)``: evaluate, then ``top_k``.
 ``top_k(scores, k) -> list[int]``: the ``k`` best rows, best first: higher score first, NaN last, ties
     by lower row index (rows are given newest first, i.e. id descending).
+``tagged(joined, tag, row_bytes) -> bool``: every row of a joined blob buffer starts with ``tag``.
 ``Scanner(paths)``: ``scan(bodies) -> array('d')`` column-major ``len(paths) x len(bodies)``;
     ``scan_one(body) -> array('d')``. Numbers only (booleans, strings, null, objects -> NaN); ``time``
     is the canonical ``"time"`` string (``YYYY-MM-DDTHH:MM:SS.ffffff``, UTC) in unix seconds.
@@ -199,6 +200,17 @@ def top_k(scores, k: int) -> list[int]:
     if s.format != "d" or s.ndim != 1:
         raise TypeError("scores must be a buffer of doubles")
     return heapq.nsmallest(k, range(len(s)), key=lambda i: (s[i] != s[i], 0.0 if s[i] != s[i] else -s[i], i))
+
+
+def tagged(joined: bytes, tag: bytes, row_bytes: int) -> bool:
+    """Every ``row_bytes`` row of ``joined`` starts with ``tag`` (and the length is a multiple)."""
+    if type(joined) is not bytes:
+        raise TypeError("joined must be bytes")
+    if row_bytes <= 0 or len(tag) > row_bytes:
+        raise ValueError("row_bytes must be > 0 and hold the tag")
+    if len(joined) % row_bytes:
+        return False
+    return all(joined.startswith(tag, at) for at in range(0, len(joined), row_bytes))
 
 
 # --- field scanning -----------------------------------------------------------------------------

@@ -113,8 +113,11 @@ class FieldLayout:
         """The window's columns from its stored blobs (newest first). Rows whose blob is missing or
         from another layout are extracted from ``bodies`` (same order), which are then required."""
         n = len(blobs)
-        joined = b"".join(b for b in blobs if b is not None) if None not in blobs else b""
-        if len(joined) != n * self.row_bytes or joined.count(self.tag) != n:
+        try:
+            joined = b"".join(blobs)  # type: ignore[arg-type]
+        except TypeError:  # a None: some rows have no blob
+            joined = b""
+        if len(joined) != n * self.row_bytes or not _impl.tagged(joined, self.tag, self.row_bytes):
             if bodies is None or len(bodies) != n:
                 raise ValueError("some ranking columns are missing: the window's bodies are needed")
             rb, tag = self.row_bytes, self.tag
