@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from math import exp as _exp
+from math import log as _log
 from itertools import repeat
 
 import ujson
@@ -72,6 +74,19 @@ def _check_program(code: array, nregs: int, result: int) -> int:
         if aux < 0 or aux > (1 << 30):
             raise ValueError("aux out of range")
     return nscalars
+
+
+def _decay_fast(op: int, xs, origin: float, offset: float, shape: float) -> list[float]:
+    """``ops.decay`` over a column with constant parameters, in comprehensions (same operations in
+    the same order); falls back to the per-value reference if exp overflows (a positive shape)."""
+    ds = [abs(x - origin) - offset for x in xs]
+    ds = [0.0 if v < 0.0 else v for v in ds]  # NaN stays NaN
+    try:
+        if op == ops.DECAY_GAUSS:
+            return [_exp(v * v * shape) for v in ds]
+        return [_exp(v * shape) for v in ds]
+    except OverflowError:
+        return [ops.exp(v * v * shape if op == ops.DECAY_GAUSS else v * shape) for v in ds]
 
 
 def _rowid(rowids: bytes | None, i: int) -> int:
@@ -158,7 +173,7 @@ class Program:
             elif op == ops.NEG:
                 out = [-x for x in col(a)]
             elif op == ops.LN:
-                out = [ops.ln(x) for x in col(a)]
+                out = [_log(x) if x > 0.0 else ops.ln(x) for x in col(a)]
             elif op in ops.UNARY:
                 f = ops.UNARY_FN[op]
                 out = [f(x) for x in col(a)]
@@ -167,6 +182,8 @@ class Program:
                 out = [f2(x, y) for x, y in zip(col(a), col(b))]
             elif op == ops.TERN:
                 out = [y if x != 0.0 else z for x, y, z in zip(col(a), col(b), col(c))]
+            elif op in (ops.DECAY_GAUSS, ops.DECAY_EXP) and b < 0 and c < 0 and d < 0:
+                out = _decay_fast(op, col(a), scalars[-1 - b], scalars[-1 - c], scalars[-1 - d])
             elif op in (ops.DECAY_LINEAR, ops.DECAY_EXP, ops.DECAY_GAUSS):
                 out = [ops.decay(op, x, o, off, sh) for x, o, off, sh in zip(col(a), col(b), col(c), col(d))]
             elif op == ops.RAND0:
@@ -199,7 +216,10 @@ def top_k(scores, k: int) -> list[int]:
     s = memoryview(scores)
     if s.format != "d" or s.ndim != 1:
         raise TypeError("scores must be a buffer of doubles")
-    return heapq.nsmallest(k, range(len(s)), key=lambda i: (s[i] != s[i], 0.0 if s[i] != s[i] else -s[i], i))
+    vals = s.tolist()
+    if all(x == x for x in vals):  # no NaN: plain (score, -index) tuples order as required
+        return [-i for _, i in heapq.nlargest(k, zip(vals, range(0, -len(vals), -1)))]
+    return heapq.nsmallest(k, range(len(vals)), key=lambda i: (vals[i] != vals[i], 0.0 if vals[i] != vals[i] else -vals[i], i))
 
 
 def tagged(joined: bytes, tag: bytes, row_bytes: int) -> bool:
