@@ -19,7 +19,7 @@
 //	"columns": {"time": [...], "popularity": [...], "likes": [...]},
 //	"scale": s, "offset": s, "decay": d}
 //
-// Output (stdout): {"<mode>_us": median, "<mode>_top": [indices]...}
+// Output (stdout): {"<mode>_us": median, "<mode>_samples": [µs per round], "<mode>_top": [indices]...}
 package main
 
 import (
@@ -48,6 +48,7 @@ type input struct {
 	Decay   float64              `json:"decay"`
 	Quick   bool                 `json:"quick"`
 	CPU     bool                 `json:"cpu"`
+	Rounds  int                  `json:"rounds"`
 }
 
 // Env is what the expression reads (expr tags give Stream's lowercase names).
@@ -118,6 +119,9 @@ func main() {
 		panic(err)
 	}
 	rounds, calls := 41, 20
+	if in.Rounds > 0 {
+		rounds = in.Rounds
+	}
 	if in.Quick {
 		rounds, calls = 5, 2
 	}
@@ -212,6 +216,7 @@ func main() {
 		}
 	}
 	for name, s := range samples {
+		out[name+"_samples"] = append([]float64(nil), s...)
 		sort.Float64s(s)
 		out[name+"_us"] = s[len(s)/2]
 	}
