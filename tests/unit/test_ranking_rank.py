@@ -209,8 +209,9 @@ def test_inputs_are_checked_alike(twin):
             call(**kw)
     with pytest.raises(ValueError):
         prog.rank(*good, -1)
-    with pytest.raises(TypeError):
-        twin.top_k([1.0, 2.0], 1)
+    for bad in ([1.0, 2.0], array("f", [1.0]), memoryview(array("d", [1.0, 2.0, 3.0]))[::2], b"\0" * 16):
+        with pytest.raises(TypeError):
+            twin.top_k(bad, 1)
     bad = array("q", p.code)
     bad[0] = 999
     with pytest.raises(ValueError):

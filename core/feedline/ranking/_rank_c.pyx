@@ -199,17 +199,39 @@ cdef void run(const int64_t* code, Py_ssize_t ninstr, double* regs, const double
         C = operand(ins[4], regs, n, sc, &sc_) if ins[4] != _NONE else NULL
         D = operand(ins[5], regs, n, sc, &sd) if ins[5] != _NONE else NULL
         E = operand(ins[6], regs, n, sc, &se) if ins[6] != _NONE else NULL
-        if op == ADD:
+        if op == ADD:  # column/column, column/scalar, scalar/column: unit strides vectorise
             if sa and sb:
                 for i in range(n):
                     out[i] = A[i] + B[i]
-            else:
+            elif sa:
+                y = B[0]
                 for i in range(n):
-                    out[i] = A[i * sa] + B[i * sb]
-        elif op == SUB:
-            for i in range(n):
-                out[i] = A[i * sa] - B[i * sb]
-        elif op == MUL:
+                    out[i] = A[i] + y
+            elif sb:
+                x = A[0]
+                for i in range(n):
+                    out[i] = x + B[i]
+            else:
+                x = A[0] + B[0]
+                for i in range(n):
+                    out[i] = x
+        elif op == SUB:  # column/column, column/scalar, scalar/column: unit strides vectorise
+            if sa and sb:
+                for i in range(n):
+                    out[i] = A[i] - B[i]
+            elif sa:
+                y = B[0]
+                for i in range(n):
+                    out[i] = A[i] - y
+            elif sb:
+                x = A[0]
+                for i in range(n):
+                    out[i] = x - B[i]
+            else:
+                x = A[0] - B[0]
+                for i in range(n):
+                    out[i] = x
+        elif op == MUL:  # column/column, column/scalar, scalar/column: unit strides vectorise
             if sa and sb:
                 for i in range(n):
                     out[i] = A[i] * B[i]
@@ -217,12 +239,30 @@ cdef void run(const int64_t* code, Py_ssize_t ninstr, double* regs, const double
                 y = B[0]
                 for i in range(n):
                     out[i] = A[i] * y
-            else:
+            elif sb:
+                x = A[0]
                 for i in range(n):
-                    out[i] = A[i * sa] * B[i * sb]
-        elif op == DIV:
-            for i in range(n):
-                out[i] = A[i * sa] / B[i * sb]
+                    out[i] = x * B[i]
+            else:
+                x = A[0] * B[0]
+                for i in range(n):
+                    out[i] = x
+        elif op == DIV:  # column/column, column/scalar, scalar/column: unit strides vectorise
+            if sa and sb:
+                for i in range(n):
+                    out[i] = A[i] / B[i]
+            elif sa:
+                y = B[0]
+                for i in range(n):
+                    out[i] = A[i] / y
+            elif sb:
+                x = A[0]
+                for i in range(n):
+                    out[i] = x / B[i]
+            else:
+                x = A[0] / B[0]
+                for i in range(n):
+                    out[i] = x
         elif op == MOV:
             for i in range(n):
                 out[i] = A[i * sa]
@@ -418,14 +458,14 @@ cdef Py_ssize_t select(const double* s, Py_ssize_t n, Py_ssize_t k, Py_ssize_t* 
     heap in the worst case. The heap is then sorted by moving its worst to the back."""
     global _sort_keys
     cdef Py_ssize_t m = 0, i, p, x, step, tk
+    cdef uint64_t tkey
     if k > n:
         k = n
     if k == 0:
         return 0
-    for i in range(n):
-        key[i] = order_key(s[i])
     if k * 4 > n:  # most of the window: a full sort is as cheap
         for i in range(n):
+            key[i] = order_key(s[i])
             best[i] = i
         _sort_keys = key  # the GIL is held by the caller: no concurrent select
         qsort(best, n, sizeof(Py_ssize_t), _cmp)
@@ -434,15 +474,19 @@ cdef Py_ssize_t select(const double* s, Py_ssize_t n, Py_ssize_t k, Py_ssize_t* 
     if step >= 2:
         i = 0
         while i < n:
+            key[i] = order_key(s[i])
             m = heap_offer(key, best, m, k, i)
             i += step
         tk = best[0]  # k-th best of the sample (the sample has >= 4k rows, so m == k)
+        tkey = key[tk]
         m = 0
         for i in range(n):
-            if key[i] > key[tk] or (key[i] == key[tk] and i <= tk):
+            key[i] = order_key(s[i])
+            if key[i] > tkey or (key[i] == tkey and i <= tk):
                 m = heap_offer(key, best, m, k, i)
     else:
         for i in range(n):
+            key[i] = order_key(s[i])
             m = heap_offer(key, best, m, k, i)
     p = m
     while p > 1:
@@ -595,6 +639,9 @@ cdef class Program:
 def top_k(scores, Py_ssize_t k):
     if k < 0:
         raise ValueError("k must be >= 0")
+    check = memoryview(scores)  # the reference's checks and exceptions, before the typed view
+    if check.format != "d" or check.ndim != 1 or not check.c_contiguous:
+        raise TypeError("scores must be a contiguous buffer of doubles")
     cdef const double[::1] s = scores
     cdef Py_ssize_t n = s.shape[0], m
     if n == 0:

@@ -214,8 +214,8 @@ def top_k(scores, k: int) -> list[int]:
     if k < 0:
         raise ValueError("k must be >= 0")
     s = memoryview(scores)
-    if s.format != "d" or s.ndim != 1:
-        raise TypeError("scores must be a buffer of doubles")
+    if s.format != "d" or s.ndim != 1 or not s.c_contiguous:
+        raise TypeError("scores must be a contiguous buffer of doubles")
     vals = s.tolist()
     if all(x == x for x in vals):  # no NaN: plain (score, -index) tuples order as required
         return [-i for _, i in heapq.nlargest(k, zip(vals, range(0, -len(vals), -1)))]
