@@ -10,7 +10,8 @@ From columns (the design path: fields extracted at write time):
   - compiled / pure twin: ``ranking.rank(method, columns)`` on the window's columns (joined blobs),
     everything the read path calls (scalars, column map, evaluation, top-k, the page's lists); the
     join of the 1,000 blobs into columns is measured on its own line;
-  - Go + expr-lang/expr on the same columns (one compiled program, reused VM) + one-pass top-k;
+  - Go + expr-lang/expr on the same columns (one compiled program, reused VM) + one-pass top-k, and
+    the same with ``expr.Run`` per row (a VM per call, the library's idiomatic use);
   - Go hand-written score + one-pass top-k (the floor).
 From stored JSON bytes (the fallback when the columns are missing):
   - compiled / pure twin: ``layout.scan(bodies)`` + ``rank``;
@@ -174,7 +175,8 @@ def main() -> int:
     lines = [f"| rank {N:,} -> top {K} ({len(bodies[0])}-byte bodies) | median µs ({clock}) | compiled is faster by "
              "| best round µs |", "|---|---:|---:|---:|"]
     key_of = {"from columns: compiled twin": "cols c", "from columns: pure twin": "cols py",
-              "from columns: Go + expr-lang/expr": "columns_expr", "from columns: Go hand-written score (floor)": "columns_hand",
+              "from columns: Go + expr-lang/expr": "columns_expr",
+              "from columns: Go + expr-lang/expr, expr.Run per row": "columns_expr_run", "from columns: Go hand-written score (floor)": "columns_hand",
               "read path: the columns from 1,000 stored blobs (join + layout check)": "columns from blobs",
               "from stored JSON: compiled twin (byte scanner)": "json c", "from stored JSON: pure twin (ujson)": "json py",
               "from stored JSON: Go goccy/go-json + expr": "json_goccy_expr",
@@ -190,9 +192,10 @@ def main() -> int:
         row("**from columns: compiled twin**", c_cols, c_cols)
     row("from columns: pure twin", med["cols py"], c_cols)
     if go:
-        for mode in ("columns_expr", "columns_hand", "json_goccy_expr", "json_std_expr"):
+        for mode in ("columns_expr", "columns_expr_run", "columns_hand", "json_goccy_expr", "json_std_expr"):
             assert go[mode + "_top"] == top, f"Go {mode} returned another top {K}"
         row("from columns: Go + expr-lang/expr", go["columns_expr_us"], c_cols)
+        row("from columns: Go + expr-lang/expr, expr.Run per row", go["columns_expr_run_us"], c_cols)
         row("from columns: Go hand-written score (floor)", go["columns_hand_us"], c_cols)
     row("read path: the columns from 1,000 stored blobs (join + layout check)", med["columns from blobs"], None)
     if c_json:
