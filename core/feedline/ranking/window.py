@@ -185,36 +185,56 @@ def rank(method: RankingMethod, columns: Columns, *, offset: int = 0, limit: int
     idx, scores = method.runner.rank(scalars, columns.data, columns.n, columns.colmap(prog.fields), columns.row_stride,
                               columns.col_stride, seed, rowids if prog.uses_rand else None, offset + limit)
     idx, scores = idx[offset:], scores[offset:]
-    sv = [score_vars(method, columns, i, ext) for i in idx] if with_vars else None
+    sv = _score_vars(method, columns, idx, ext) if with_vars else None
     return Ranked(idx, scores, sv)
+
+
+def _score_vars(method: RankingMethod, columns: Columns, rows: list[int], ext: list[float]) -> list[dict[str, Any]]:
+    """``score_vars`` of the page's rows: where each variable comes from is resolved once."""
+    ext_of = dict(zip(method.externals, ext))
+    data, rs = columns.data, columns.row_stride
+    plan = []  # (parents, leaf, constant or None, data offset, default)
+    for path in method.fields:
+        *parents, leaf = path.split(".")
+        if path.startswith(EXTERNAL):
+            plan.append((parents, leaf, ext_of[path[len(EXTERNAL):]], 0, 0.0))
+        else:
+            at = (columns.offset + columns.layout.index[path]) * columns.col_stride
+            plan.append((parents, leaf, None, at, math.nan if path == TIME else method.defaults[path]))
+    out = []
+    for row in rows:
+        doc: dict[str, Any] = {}
+        for parents, leaf, const, at, default in plan:
+            if const is None:
+                v = data[at + row * rs]
+                const_v = default if v != v else v
+            else:
+                const_v = const
+            node = doc
+            for p in parents:
+                node = node.setdefault(p, {})
+            node[leaf] = const_v
+        out.append(doc)
+    return out
 
 
 def score_vars(method: RankingMethod, columns: Columns, row: int, ext: list[float]) -> dict[str, Any]:
     """Every variable the score read for one row, with the value used (defaults applied); dotted
     paths (``external.x``, ``meta.score``) nested as objects."""
-    out: dict[str, Any] = {}
-    ext_of = dict(zip(method.externals, ext))
-    for path in method.fields:
-        if path.startswith(EXTERNAL):
-            value = ext_of[path[len(EXTERNAL):]]
+    return _score_vars(method, columns, [row], ext)[0]
+
+
+def _vars_json(doc: Mapping[str, Any]) -> str:
+    """JSON of a score_vars object: keys are identifiers (validated paths), values floats or
+    nested objects; NaN and infinities (not JSON) are written as null."""
+    parts = []
+    for k, v in doc.items():
+        if isinstance(v, Mapping):
+            parts.append(f'"{k}":{_vars_json(v)}')
         else:
-            value = columns.value(path, row)
-            if value != value and path != TIME:
-                value = method.defaults[path]
-        node = out
-        *parents, leaf = path.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return out
-
-
-def _finite(v: Any) -> Any:
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {k: _finite(x) for k, x in v.items()}
-    return v
+            v = float(v)
+            parts.append(f'"{k}":{v!r}' if math.isfinite(v) else f'"{k}":null')
+    return "{" + ",".join(parts) + "}"
 
 
 def with_score(body: bytes, score: float, variables: Mapping[str, Any] | None = None) -> bytes:
@@ -222,5 +242,5 @@ def with_score(body: bytes, score: float, variables: Mapping[str, Any] | None = 
     brace. JSON has no NaN or infinity: such a score is written as null."""
     tail = b',"score":' + (repr(score).encode() if math.isfinite(score) else b"null")
     if variables is not None:
-        tail += b',"score_vars":' + json.dumps(_finite(dict(variables)), separators=(",", ":")).encode("ascii")
+        tail += b',"score_vars":' + _vars_json(variables).encode("ascii")
     return body[:-1] + tail + b"}"
