@@ -135,3 +135,13 @@ def test_ranking_vars_errors(text):
     with pytest.raises(RankingVarsError) as exc:
         parse_ranking_vars(text)
     assert isinstance(exc.value, ValueError)
+
+
+def test_the_ranking_room_is_pure():
+    import subprocess
+    import sys
+
+    code = ("import sys, feedline.ranking as r; r.parse_methods('g', {'m': {'score': 'time'}}); "
+            "print([m for m in sys.modules if m.startswith(('feedline.storage', 'feedline.api', 'feedline.service'))])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
