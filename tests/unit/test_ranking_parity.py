@@ -18,8 +18,11 @@ from feedline.serialization import json_bytes
 from .ranking_helpers import method
 
 found = _ext.twins("feedline.ranking._rank")
-pytestmark = pytest.mark.skipif("c" not in found or _ext.NO_EXTENSIONS, reason="compiled twin not built/disabled")
+scan_found = _ext.twins("feedline.ranking._scan")
+pytestmark = pytest.mark.skipif("c" not in found or "c" not in scan_found or _ext.NO_EXTENSIONS,
+                                reason="compiled twins not built/disabled")
 PY, C = found["py"], found.get("c")
+SPY, SC = scan_found["py"], scan_found.get("c")
 
 VARS = ["a", "b", "c", "time", "external.e", "external.f", "m.x"]
 DEFAULTS = {"a": 1, "b": -2.5, "c": 0, "m": {"x": 3}, "external": {"e": 2, "f": -1}}
@@ -114,14 +117,14 @@ PATHS = ("a", "b", "time", "m.x", "m.deep.a", "deep.time", "a_1", "x.a")
 @given(docs=st.lists(st.dictionaries(keys, json_values, max_size=6), min_size=1, max_size=8))
 def test_scanner_reads_canonical_bodies_like_the_decoder(docs):
     bodies = [json_bytes(d) for d in docs]
-    outs = [twin.Scanner(PATHS).scan(bodies) for twin in (PY, C)]
+    outs = [twin.Scanner(PATHS).scan(bodies) for twin in (SPY, SC)]
     assert [bits(x) for x in outs[0]] == [bits(x) for x in outs[1]]
     for b in bodies:
-        assert [bits(x) for x in PY.Scanner(PATHS).scan_one(b)] == [bits(x) for x in C.Scanner(PATHS).scan_one(b)]
+        assert [bits(x) for x in SPY.Scanner(PATHS).scan_one(b)] == [bits(x) for x in SC.Scanner(PATHS).scan_one(b)]
 
 
 @settings(max_examples=200, deadline=None)
 @given(raw=st.binary(max_size=200))
 def test_scanner_survives_any_bytes(raw):
-    out = C.Scanner(PATHS).scan([raw, b"{" + raw, b'{"a":' + raw, b'{"m":{"x":' + raw])
+    out = SC.Scanner(PATHS).scan([raw, b"{" + raw, b'{"a":' + raw, b'{"m":{"x":' + raw])
     assert len(out) == 4 * len(PATHS)

@@ -12,12 +12,13 @@ import pytest
 
 from feedline.models.activity import build
 from feedline.ranking import FieldLayout, rank, with_score
-from feedline.ranking._rank_py import parse_time
+from feedline.ranking._scan_py import parse_time
 
 from .ranking_helpers import method
 from .twins import twin_params
 
 TWINS = twin_params("feedline.ranking._rank")
+SCAN_TWINS = twin_params("feedline.ranking._scan")
 
 
 def reference_order(scores: list[float]) -> list[int]:
@@ -123,7 +124,7 @@ def test_extract_values():
         assert math.isnan(vals[f])
 
 
-@pytest.mark.parametrize("twin", TWINS)
+@pytest.mark.parametrize("twin", SCAN_TWINS)
 def test_scanner_reads_what_a_json_decoder_reads(twin):
     bodies = [
         b'{"a":1,"b":{"c":-2.5e3,"d":[1,{"c":9}]},"e":"{\\"a\\":7}","f":null,"g":true,"time":"2020-01-01T00:00:00.500000"}',
@@ -169,7 +170,7 @@ def test_scanner_reads_what_a_json_decoder_reads(twin):
                                            ("1969-12-31T23:59:59.000000", -1.0), ("0001-01-01T00:00:00.000000", -62135596800.0)])
 def test_time_parse(text, expected):
     assert parse_time(text) == expected
-    for twin in TWINS:
+    for twin in SCAN_TWINS:
         mod = twin.values[0]
         if mod is not None:
             assert list(mod.Scanner(("time",)).scan_one(b'{"time":"' + text.encode() + b'"}')) == [expected]
@@ -238,7 +239,7 @@ def test_rank_argument_checks():
     assert rank(m, cols, offset=5).indices == []
 
 
-@pytest.mark.parametrize("twin", TWINS)
+@pytest.mark.parametrize("twin", SCAN_TWINS)
 def test_tagged(twin):
     tag = b"T" * 8
     assert twin.tagged(tag + b"x" * 8 + tag + b"y" * 8, tag, 16)

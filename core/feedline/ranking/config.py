@@ -23,6 +23,9 @@ from feedline.ranking.compile import BUILTINS, DECAY_KINDS, Decay, Program, comp
 from feedline.ranking.expr import ExprError, parse
 
 
+_rank = load("feedline.ranking._rank")
+
+
 class RankingConfigError(ValueError):
     """A ranking method that cannot be served (bad syntax, unknown function, missing default...)."""
 
@@ -129,7 +132,7 @@ class RankingMethod:
         read = set(program.fields) | {"external." + e for e in program.externals}
         self.fields = tuple(v for v in variables if v in read)
         #: the program loaded into the compiled twin (or the pure one), built once
-        self.runner = load("feedline.ranking._rank").Program(program.code, program.nregs, program.result)
+        self.runner = _rank.Program(program.code, program.nregs, program.result)
 
     @property
     def uses_rand(self) -> bool:

@@ -27,7 +27,7 @@ from feedline._ext import load
 from feedline.ranking.compile import EXTERNAL, TIME
 from feedline.ranking.config import RankingMethod
 
-_impl = load("feedline.ranking._rank")
+_scan = load("feedline.ranking._scan")
 
 
 class RankingVarsError(ValueError):
@@ -93,7 +93,7 @@ class FieldLayout:
         h = int.from_bytes(hashlib.blake2b(",".join(self.fields).encode(), digest_size=8).digest(), "little")
         self.tag = struct.pack("<Q", 0x7FF4000000000000 | (h & 0x0003FFFFFFFFFFFF))
         self.row_bytes = 8 * (len(self.fields) + 1)
-        self._scanner = _impl.Scanner(self.fields)
+        self._scanner = _scan.Scanner(self.fields)
 
     @classmethod
     def of(cls, methods: Iterable[RankingMethod]) -> "FieldLayout":
@@ -117,7 +117,7 @@ class FieldLayout:
             joined = b"".join(blobs)  # type: ignore[arg-type]
         except TypeError:  # a None: some rows have no blob
             joined = b""
-        if len(joined) != n * self.row_bytes or not _impl.tagged(joined, self.tag, self.row_bytes):
+        if len(joined) != n * self.row_bytes or not _scan.tagged(joined, self.tag, self.row_bytes):
             if bodies is None or len(bodies) != n:
                 raise ValueError("some ranking columns are missing: the window's bodies are needed")
             rb, tag = self.row_bytes, self.tag
