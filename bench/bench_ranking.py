@@ -112,6 +112,7 @@ def main() -> int:
     blobs = [layout.extract(b) for b in bodies]
     now = NEWEST_US / 1e6 + 3600.0
     twins = _ext.twins("feedline.ranking._rank")
+    scan_twins = _ext.twins("feedline.ranking._scan")
     p = method.program
     progs = {k: m.Program(p.code, p.nregs, p.result) for k, m in twins.items()}
 
@@ -126,7 +127,7 @@ def main() -> int:
         return lambda: ranked(twin, prepared)
 
     def from_json(twin: str):
-        scanner = twins[twin].Scanner(layout.fields)
+        scanner = scan_twins[twin].Scanner(layout.fields)
 
         def run():
             data = scanner.scan(bodies)
