@@ -1,6 +1,7 @@
 """Feedline benchmarks, one command: ``make bench`` (``--quick`` for CI's smoke run).
 
 Sections (each reports medians of many interleaved rounds, measured side by side in one run):
+  ranking    1,000 activities -> top 25 by a score expression: twins vs Go + expr-lang (bench_ranking.py)
   assembly   page assembly from 25 stored rows: compiled twin / pure twin / ujson decode+re-encode /
              the Go reference (typed decode+encode and splice, encoding/json)
   read       the read handler on an API Gateway event -> response, flat page of 25, per backend:
@@ -334,7 +335,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
-    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,reactions,social,coldstart,load")
+    ap.add_argument("--sections", default="assembly,aggregation,ranking,read,fanout,reactions,social,coldstart,load")
     args = ap.parse_args()
     sections = args.sections.split(",")
     backends = [b for b in args.backends.split(",") if b]
@@ -349,6 +350,10 @@ def main() -> int:
             print("\n".join(section_assembly(args.quick)), "\n")
         if "aggregation" in sections and (HERE / "bench_aggregation.py").exists():
             subprocess.run([sys.executable, str(HERE / "bench_aggregation.py")] + (["--quick"] if args.quick else []),
+                           check=True)
+            print()
+        if "ranking" in sections and (HERE / "bench_ranking.py").exists():
+            subprocess.run([sys.executable, str(HERE / "bench_ranking.py")] + (["--quick"] if args.quick else []),
                            check=True)
             print()
         if "read" in sections:
