@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from itertools import repeat
 from math import exp as _exp
 from math import log as _log
-from itertools import repeat
 
 from feedline.ranking import ops
 
@@ -133,7 +133,7 @@ class Program:
         self.ncols = max([self.code[i + 7] + 1 for i in range(0, len(self.code), ops.WIDTH)
                           if self.code[i] == ops.LOAD], default=0)
 
-    def evaluate(self, scalars: array, data, n: int, colmap, row_stride: int, col_stride: int,
+    def evaluate(self, scalars: array, data, n: int, colmap, row_stride: int, col_stride: int,  # noqa: C901 - one branch per opcode
                  seed: int, rowids: bytes | None = None) -> array:
         mv = check_window(self.nscalars, self.ncols, scalars, data, n, colmap, row_stride, col_stride, seed, rowids)
         if n == 0:

@@ -182,7 +182,7 @@ class _Compiler:
                 return ("k", vals[1] if ops.truth(vals[0]) else vals[2])
         return self.emit(op, args)
 
-    def call(self, name: str, args: list[tuple]) -> tuple:
+    def call(self, name: str, args: list[tuple]) -> tuple:  # noqa: C901 - one branch per function
         def arity(*allowed: int) -> None:
             if len(args) not in allowed:
                 raise ExprError(f"{name}() takes {' or '.join(map(str, allowed))} arguments, got {len(args)}")

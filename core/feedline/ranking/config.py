@@ -22,7 +22,6 @@ from feedline._ext import load
 from feedline.ranking.compile import BUILTINS, DECAY_KINDS, Decay, Program, compile_expr
 from feedline.ranking.expr import ExprError, parse
 
-
 _rank = load("feedline.ranking._rank")
 
 

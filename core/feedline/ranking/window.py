@@ -96,20 +96,20 @@ class FieldLayout:
         self._scanner = _scan.Scanner(self.fields)
 
     @classmethod
-    def of(cls, methods: Iterable[RankingMethod]) -> "FieldLayout":
+    def of(cls, methods: Iterable[RankingMethod]) -> FieldLayout:
         return cls(f for m in methods for f in m.columns)
 
     def extract(self, body: bytes) -> bytes:
         """Write time: the blob of one activity's canonical JSON bytes."""
         return self.tag + self._scanner.scan_one(body).tobytes()
 
-    def scan(self, bodies: Sequence[bytes]) -> "Columns":
+    def scan(self, bodies: Sequence[bytes]) -> Columns:
         """Fallback: the window's columns straight from stored bodies (compiled: a byte scanner)."""
         data = self._scanner.scan(bodies)
         n = len(bodies)
         return Columns(self, memoryview(data), n, 1, n, 0)
 
-    def columns(self, blobs: Sequence[bytes | None], bodies: Sequence[bytes] | None = None) -> "Columns":
+    def columns(self, blobs: Sequence[bytes | None], bodies: Sequence[bytes] | None = None) -> Columns:
         """The window's columns from its stored blobs (newest first). Rows whose blob is missing or
         from another layout are extracted from ``bodies`` (same order), which are then required."""
         n = len(blobs)
@@ -123,7 +123,7 @@ class FieldLayout:
             rb, tag = self.row_bytes, self.tag
             joined = b"".join(b if b is not None and len(b) == rb and b.startswith(tag) else self.extract(body)
                               for b, body in zip(blobs, bodies))
-        data = memoryview(joined).cast("d") if joined else memoryview(array("d"))
+        data: memoryview[Any] = memoryview(joined).cast("d") if joined else memoryview(array("d"))
         return Columns(self, data, n, len(self.fields) + 1, 1, 1)
 
 
@@ -193,7 +193,7 @@ def _score_vars(method: RankingMethod, columns: Columns, rows: list[int], ext: l
     """``score_vars`` of the page's rows: where each variable comes from is resolved once."""
     ext_of = dict(zip(method.externals, ext))
     data, rs = columns.data, columns.row_stride
-    plan = []  # (parents, leaf, constant or None, data offset, default)
+    plan: list[tuple[list[str], str, float | None, int, float]] = []  # (parents, leaf, constant, offset, default)
     for path in method.fields:
         *parents, leaf = path.split(".")
         if path.startswith(EXTERNAL):
