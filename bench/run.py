@@ -7,6 +7,7 @@ Sections (each reports medians of many interleaved rounds, measured side by side
              median and p99 wall time and Feedline's own CPU (wall minus time inside storage calls)
   fanout     one activity to 1,000 followers through the fan-out worker vs the raw store write
   coldstart  import time of each function in fresh processes
+  realtime   publish fan-out of feedline dev's Faye endpoint, subscribers/s (bench_realtime.py)
 Results are printed as Markdown; BENCHMARKS.md records them with the command that produced them.
 """
 
@@ -166,7 +167,8 @@ def metered(stores, meter: Meter, replay: bool):
 
     wrap = ReplayRole if replay else TimedRole
     return Stores(activities=wrap(stores.activities, meter), timelines=wrap(stores.timelines, meter),
-                  marks=wrap(stores.marks, meter), follows=wrap(stores.follows, meter), closer=stores.close)
+                  marks=wrap(stores.marks, meter), follows=wrap(stores.follows, meter), realtime=stores.realtime,
+                  closer=stores.close)
 
 
 def open_backend(name: str, tmp: Path):
@@ -325,7 +327,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
-    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,coldstart")
+    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,coldstart,realtime")
     args = ap.parse_args()
     sections = args.sections.split(",")
     backends = [b for b in args.backends.split(",") if b]
@@ -360,6 +362,10 @@ def main() -> int:
             print()
         if "coldstart" in sections:
             print("\n".join(section_coldstart(args.quick)), "\n")
+        if "realtime" in sections:
+            subprocess.run([sys.executable, str(HERE / "bench_realtime.py")] + (["--quick"] if args.quick else []),
+                           check=True)
+            print()
     if "cassandra" in backends:
         drop_bench_keyspace()
     return 0

@@ -39,6 +39,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     tpl = template.load(args.template)
+    faye = _start_faye(settings, args)  # before the stack: its runtimes publish into the hub
     stack = LocalStack(tpl, settings)
     poller = None
     if settings.queue == "sqs":
@@ -65,8 +66,31 @@ def cmd_dev(args: argparse.Namespace) -> int:
         server.server_close()
         if poller is not None:
             poller.stop()
+        if faye is not None:
+            faye.stop()
         stack.close()
     return 0
+
+
+def _start_faye(settings, args: argparse.Namespace):
+    """Serve realtime (Faye) on ``--faye-port`` (stream-js's LOCAL_FAYE default is 9999) and make
+    its hub the publisher of this process's runtimes. None when off (``--faye-port -1``)."""
+    if args.faye_port < 0:
+        return None
+    from feedline.local.faye import FayeServer, build
+    from feedline.realtime import publisher
+
+    app, hub = build(settings.app)
+    try:
+        server = FayeServer(app, args.host, args.faye_port)
+    except OSError as exc:
+        print(f"feedline dev: realtime is off: cannot listen on {args.host}:{args.faye_port} ({exc}); "
+              f"pick another with --faye-port", file=sys.stderr)
+        return None
+    publisher.install(hub)
+    server.start()
+    print(f"feedline dev: faye http://{args.host}:{server.port}/faye/  (app_id {settings.app.app_id})", flush=True)
+    return server
 
 
 def cmd_dlq_redrive(args: argparse.Namespace) -> int:
@@ -157,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--queue", choices=["embedded", "sqs"])
     dev.add_argument("--batch-size", type=int, default=10, help="SQS poller batch size (--queue sqs)")
     dev.add_argument("--visibility-timeout", type=int, default=30, help="SQS poller visibility timeout, s")
+    dev.add_argument("--faye-port", type=int, default=9999,
+                     help="realtime (Faye) port, stream-js's LOCAL_FAYE default 9999 (0: any free port, -1: off)")
     dev.add_argument("-v", "--verbose", action="store_true")
     dev.set_defaults(func=cmd_dev)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from feedline.activities.store import ActivityStore
 from feedline.feeds.store import MarkStore, TimelineStore
 from feedline.follows.store import FollowStore
+from feedline.realtime.store import SubscriptionStore
 
 
 @dataclass(eq=False)
@@ -21,6 +22,8 @@ class Stores:
     timelines: TimelineStore
     marks: MarkStore
     follows: FollowStore
+    #: realtime connections and subscriptions (the AWS path's push)
+    realtime: SubscriptionStore
     #: releases the backend's connections
     closer: Callable[[], None] = field(default=lambda: None, repr=False)
 

@@ -18,6 +18,7 @@ from feedline.storage.cassandra.base import key_uuid, uuid_key
 from .activity_store_contract import ActivityStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
+from .realtime_store_contract import RealtimeStoreContract
 from .support import feed, key
 from .timeline_store_contract import TimelineStoreContract
 
@@ -177,3 +178,7 @@ def test_migrations_apply_in_order_once_and_resume(cassandra_settings, tmp_path)
     finally:
         cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
         cluster.shutdown()
+
+
+class TestCassandraRealtime(RealtimeStoreContract):
+    pass

@@ -9,6 +9,7 @@ from feedline.storage.sqlite import open_stores
 from .activity_store_contract import ActivityStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
+from .realtime_store_contract import RealtimeStoreContract
 from .timeline_store_contract import TimelineStoreContract
 
 
@@ -40,4 +41,8 @@ class TestSQLiteMarks(MarkStoreContract):
 
 
 class TestSQLiteFollows(FollowStoreContract):
+    pass
+
+
+class TestSQLiteRealtime(RealtimeStoreContract):
     pass

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from feedline.storage.cassandra.activities import CassandraActivities
 from feedline.storage.cassandra.follows import CassandraFollows
+from feedline.storage.cassandra.realtime import CassandraSubscriptions
 from feedline.storage.cassandra.session import CassandraSession, session_options
 from feedline.storage.cassandra.timelines import CassandraMarks, CassandraTimelines
 from feedline.stores import Stores
@@ -33,7 +34,7 @@ def open_stores(hosts: Sequence[str] = ("127.0.0.1",), port: int = 9042, keyspac
     cs = session or CassandraSession(hosts, port, keyspace, local_dc, **options)
     activities = CassandraActivities(cs)
     return Stores(activities=activities, timelines=CassandraTimelines(cs, activities), marks=CassandraMarks(cs),
-                  follows=CassandraFollows(cs), closer=cs.shutdown)
+                  follows=CassandraFollows(cs), realtime=CassandraSubscriptions(cs), closer=cs.shutdown)
 
 
 def from_settings(settings: Settings) -> Stores:

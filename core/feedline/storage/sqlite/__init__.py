@@ -11,6 +11,7 @@ from pathlib import Path
 from feedline.storage.sqlite.activities import SQLiteActivities
 from feedline.storage.sqlite.db import SQLiteDB
 from feedline.storage.sqlite.follows import SQLiteFollows
+from feedline.storage.sqlite.realtime import SQLiteSubscriptions
 from feedline.storage.sqlite.timelines import SQLiteMarks, SQLiteTimelines
 from feedline.stores import Stores
 
@@ -20,7 +21,7 @@ def open_stores(path: str | Path = ":memory:") -> Stores:
     db = SQLiteDB(path)
     activities = SQLiteActivities(db)
     return Stores(activities=activities, timelines=SQLiteTimelines(db, activities), marks=SQLiteMarks(db),
-                  follows=SQLiteFollows(db), closer=db.close)
+                  follows=SQLiteFollows(db), realtime=SQLiteSubscriptions(db), closer=db.close)
 
 
 __all__ = ["SQLiteDB", "open_stores"]
