@@ -42,7 +42,7 @@ ENV_DLQ_URL = "FEEDLINE_DLQ_URL"
 ENV_APP_ID = "FEEDLINE_APP_ID"
 #: the API Gateway management endpoint of the realtime WebSocket API (AWS; unset: no push)
 ENV_REALTIME_ENDPOINT = "FEEDLINE_REALTIME_ENDPOINT"
-#: the app id when none is configured (docs/api.md §2.13)
+#: the app id when none is configured (docs/api.md §16)
 DEFAULT_APP_ID = "local"
 
 FLAT, AGGREGATED, NOTIFICATION = "flat", "aggregated", "notification"

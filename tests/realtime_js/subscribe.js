@@ -47,6 +47,10 @@ async function main() {
   // a browser-like client: a user token, subscribing to its own feeds
   const userClient = stream.connect(API_KEY, server.createUserToken(alice), APP_ID, options);
 
+  // warm the server up first (a fresh dev server prepares its storage statements on first use)
+  const warm = await server.feed('user', `warm${UID}`).addActivity({ actor: alice, verb: 'warm', object: 'o:0' });
+  await server.feed('user', `warm${UID}`).removeActivity(warm.id);
+
   // 1. own feed: new activity within a second, then its deletion
   const own = listen();
   const userFeed = userClient.feed('user', alice);

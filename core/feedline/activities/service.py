@@ -186,7 +186,8 @@ class ActivityService:
             self.feeds.kind(f)
         [act] = self.validate([payload])
         self.stores.activities.put_activities([record(act, None)])
-        self.feeds.place(act.key, feeds, None, act.body)
+        # Stream's add_to_many sends no realtime messages (docs/api.md §16)
+        self.feeds.place(act.key, feeds, None, act.body, announce=False)
         return act
 
     def change_targets(self, fid: str, change: TargetsChange) -> tuple[bytes, list[str], list[str]]:

@@ -40,9 +40,11 @@ class FeedService:
             found = self._kinds[slug] = feed_kind(self.app.group(slug))
         return found
 
-    def place(self, key: bytes, feeds: Sequence[str], origin: str | None, body: bytes | None = None) -> None:
+    def place(self, key: bytes, feeds: Sequence[str], origin: str | None, body: bytes | None = None,
+              announce: bool = True) -> None:
         """Write one activity into feeds of any kind: feeds whose entry is the key alone in one
-        call, the others (aggregated/notification: a group key rendered from the body) one by one."""
+        call, the others (aggregated/notification: a group key rendered from the body) one by one.
+        ``announce=False``: subscribers are not told (Stream's add_to_many)."""
         plain: list[str] = []
         rendered: list[str] = []
         for fid in feeds:
@@ -63,7 +65,7 @@ class FeedService:
                     groups[fid] = entry.group
         if plain:
             timelines.add_to_feeds(key, plain, origin)
-        if self.publisher.active:
+        if announce and self.publisher.active:
             self._announce_added([(fid, key, groups.get(fid)) for fid in (*plain, *groups)],
                                  {key: body} if body is not None else {}, origin)
 
@@ -77,31 +79,31 @@ class FeedService:
 
     def take_out(self, key: bytes, feeds: Sequence[str]) -> None:
         """Remove one activity from ``feeds`` (absent entries are ignored)."""
-        bodies = self._bodies_if_watched(feeds, [key])
+        seen = self._watched_with_bodies(feeds, [key])
         self.stores.timelines.remove_from_feeds(key, feeds)
-        if bodies is not None:
-            self._announce_removed([(fid, key) for fid in feeds], bodies)
+        if seen is not None:
+            self._announce_removed([(fid, key) for fid in feeds], *seen)
 
     def remove_entries(self, fid: str, keys: Sequence[bytes]) -> None:
         """Remove activities from one feed (absent keys are ignored)."""
-        bodies = self._bodies_if_watched([fid], keys)
+        seen = self._watched_with_bodies([fid], keys)
         self.stores.timelines.remove_entries(fid, keys)
-        if bodies is not None:
-            self._announce_removed([(fid, key) for key in keys], bodies)
+        if seen is not None:
+            self._announce_removed([(fid, key) for key in keys], *seen)
 
     # ---- realtime ---------------------------------------------------------------------------
-    def _bodies_if_watched(self, feeds: Sequence[str], keys: Sequence[bytes]) -> dict[bytes, bytes] | None:
-        """Bodies of ``keys`` (read before a removal: the foreign ids go in the message), or None
-        when nobody watches ``feeds``."""
+    def _watched_with_bodies(self, feeds: Sequence[str], keys: Sequence[bytes]
+                             ) -> tuple[set[str], dict[bytes, bytes]] | None:
+        """The watched feeds among ``feeds`` and the bodies of ``keys`` (read before a removal:
+        the foreign ids go in the message), or None when nobody watches them."""
         if not self.publisher.active or not feeds:
             return None
         try:
-            if not self.publisher.watched(feeds):
-                return None
+            watched = self.publisher.watched(list(dict.fromkeys(feeds)))
         except Exception:
             log.exception("realtime: subscriber look-up failed")
             return None
-        return self.stores.activities.get_bodies(list(keys))
+        return (watched, self.stores.activities.get_bodies(list(keys))) if watched else None
 
     def _announce_added(self, items: list[tuple[str, bytes, str | None]], bodies: dict[bytes, bytes],
                         origin: str | None) -> None:
@@ -121,9 +123,8 @@ class FeedService:
         except Exception:  # the write succeeded: realtime is best effort
             log.exception("realtime: publishing new activities failed")
 
-    def _announce_removed(self, items: list[tuple[str, bytes]], bodies: dict[bytes, bytes]) -> None:
+    def _announce_removed(self, items: list[tuple[str, bytes]], watched: set[str], bodies: dict[bytes, bytes]) -> None:
         try:
-            watched = self.publisher.watched(list(dict.fromkeys(fid for fid, _ in items)))
             foreign: dict[bytes, str | None] = {}
             for key, body in bodies.items():
                 value = ujson.loads(body).get("foreign_id")

@@ -8,7 +8,7 @@
   arrive on the socket whenever they are published. Stock Faye clients handshake over HTTP first:
   ``POST /faye`` on the HTTP API (``handle_http_event``) answers handshakes only, with client ids
   any socket can verify (``ClientIds``); long-polling is not offered on AWS (the handshake lists
-  ``websocket`` only; docs/api.md §2.13).
+  ``websocket`` only; docs/api.md §16).
 - ``ApiGatewayPublisher`` is the write and fan-out functions' publisher: one subscriber look-up per
   write (``SubscriptionStore.subscribers``), one message build per feed, posts to the connections
   in parallel (``POST_CONCURRENCY``), each tried once (boto3's standard retry mode, 2 attempts, short

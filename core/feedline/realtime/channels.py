@@ -6,7 +6,7 @@ more than one feed (groups ``user`` and ``users``: ``users1`` is ``user:s1`` or 
 of them (``access``), and each feed publishes to its one channel name, so nothing leaks.
 
 ``app_id`` is the application's id as stream-js's client knows it (``stream.connect(key, secret,
-app_id)``): ``AppConfig.app_id`` (``FEEDLINE_APP_ID``; ``local`` unless configured; docs/api.md §2.13).
+app_id)``): ``AppConfig.app_id`` (``FEEDLINE_APP_ID``; ``local`` unless configured; docs/api.md §16).
 """
 
 from __future__ import annotations

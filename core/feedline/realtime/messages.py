@@ -1,7 +1,7 @@
 """The realtime message of one feed change, as stream-js's ``RealTimeMessage`` reads it.
 
 ``{feed, app_id, new: [activity (+ origin, + group in aggregated/notification feeds)], deleted:
-[ids], deleted_foreign_ids: [[foreign_id, time]], published_at}`` (docs/api.md §2.13), wrapped in the
+[ids], deleted_foreign_ids: [[foreign_id, time]], published_at}`` (docs/api.md §16), wrapped in the
 Bayeux message ``{"channel": ..., "data": ...}`` its subscribers receive.
 
 One change is encoded once: every subscriber of the feed gets the same bytes (a transport only
