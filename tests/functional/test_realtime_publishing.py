@@ -107,3 +107,22 @@ def test_a_failing_publisher_never_fails_the_write(env, monkeypatch):
     aid = add(rt, "user:1")
     rt.activities.remove("user:1", aid, False)
     assert rt.stores.timelines.feeds_of_activity(ids.uuid_to_key(aid)) == []
+
+
+def test_marks_of_notification_feeds_are_pushed(env):
+    from feedline.feeds.base import ReadQuery
+
+    rt, hub = env
+    cid = watch(hub, "notification:n3", "user:1")
+    add(rt, "user:1", to=["notification:n3"])
+    received(hub, cid)
+    rt.feeds.read("notification:n3", ReadQuery(mark_seen=True))
+    [m] = received(hub, cid)
+    assert m["feed"] == "notification:n3" and m["mark_seen"] == "all" and "mark_read" not in m
+    assert m["new"] == [] and m["deleted"] == []
+    rt.feeds.mark("notification:n3", None, ["g1", "g2"])
+    [m] = received(hub, cid)
+    assert m["mark_read"] == ["g1", "g2"] and "mark_seen" not in m
+    rt.feeds.read("notification:n3", ReadQuery())  # a plain read marks nothing
+    rt.feeds.read("user:1", ReadQuery(mark_seen=True))  # flat feeds have no marks
+    assert received(hub, cid) == []

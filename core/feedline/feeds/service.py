@@ -140,10 +140,27 @@ class FeedService:
             log.exception("realtime: publishing removals failed")
 
     def read(self, fid: str, q: ReadQuery) -> Page:
-        return self.kind(fid).read(self.stores, fid, q)
+        kind = self.kind(fid)
+        page = kind.read(self.stores, fid, q)
+        if kind.has_marks and (q.mark_seen or q.mark_read):
+            self._announce_marks(fid, q.mark_seen, q.mark_read)
+        return page
 
     def mark(self, fid: str, mark_seen: MarkSpec, mark_read: MarkSpec) -> None:
         feed = self.kind(fid)
         if not isinstance(feed, NotificationFeed):
             raise InputException.field("feed", f"{feed.group.name!r} is not a notification feed group")
         feed.mark(self.stores, fid, mark_seen, mark_read)
+        if mark_seen or mark_read:
+            self._announce_marks(fid, mark_seen, mark_read)
+
+    def _announce_marks(self, fid: str, mark_seen: MarkSpec, mark_read: MarkSpec) -> None:
+        """Tell a notification feed's subscribers which groups were marked (a Feedline extension:
+        Stream does not push marks, stream-js#275)."""
+        if not self.publisher.active:
+            return
+        try:
+            if self.publisher.watched([fid]):
+                self.publisher.publish([FeedChange(fid, mark_seen=mark_seen or None, mark_read=mark_read or None)])
+        except Exception:
+            log.exception("realtime: publishing marks failed")

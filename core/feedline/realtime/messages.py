@@ -1,7 +1,8 @@
 """The realtime message of one feed change, as stream-js's ``RealTimeMessage`` reads it.
 
 ``{feed, app_id, new: [activity (+ origin, + group in aggregated/notification feeds)], deleted:
-[ids], deleted_foreign_ids: [[foreign_id, time]], published_at}`` (docs/api.md §16), wrapped in the
+[ids], deleted_foreign_ids: [[foreign_id, time]], published_at, mark_seen?, mark_read?}``
+(docs/api.md §16), wrapped in the
 Bayeux message ``{"channel": ..., "data": ...}`` its subscribers receive.
 
 One change is encoded once: every subscriber of the feed gets the same bytes (a transport only
@@ -44,6 +45,16 @@ class FeedChange:
     feed: str
     new: list[Added] = field(default_factory=list)
     deleted: list[Removed] = field(default_factory=list)
+    #: notification feeds: groups just marked seen / read (True: all of them)
+    mark_seen: bool | list[str] | None = None
+    mark_read: bool | list[str] | None = None
+
+
+def _mark(value: bool | list[str] | None) -> str | list[str] | None:
+    """stream-js's ``RealTimeMessage.mark_seen``/``mark_read``: ``"all"`` or group ids."""
+    if value is True:
+        return "all"
+    return list(value) if value else None
 
 
 def _activity(item: Added) -> bytes:
@@ -62,9 +73,12 @@ def encode(app_id: str, change: FeedChange, now_us: int | None = None) -> tuple[
     channel = channel_of(app_id, change.feed)
     published = ids.format_time(time.time_ns() // 1000 if now_us is None else now_us)
     deleted_fids = [[r.foreign_id, ids.format_time(ids.key_time_us(r.key))] for r in change.deleted if r.foreign_id]
-    head = ujson.dumps({"feed": change.feed, "app_id": app_id, "published_at": published,
-                        "deleted": [ids.key_to_uuid(r.key) for r in change.deleted],
-                        "deleted_foreign_ids": deleted_fids}, ensure_ascii=False).encode()
+    doc: dict = {"feed": change.feed, "app_id": app_id, "published_at": published,
+                 "deleted": [ids.key_to_uuid(r.key) for r in change.deleted], "deleted_foreign_ids": deleted_fids}
+    for name, value in (("mark_seen", _mark(change.mark_seen)), ("mark_read", _mark(change.mark_read))):
+        if value is not None:
+            doc[name] = value
+    head = ujson.dumps(doc, ensure_ascii=False).encode()
     data = head[:-1] + b',"new":[' + b",".join(_activity(a) for a in change.new) + b"]}"
     return channel, b'{"channel":' + ujson.dumps(channel).encode() + b',"data":' + data + b"}"
 
