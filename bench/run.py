@@ -310,7 +310,7 @@ def section_coldstart(quick: bool) -> list[str]:
         where = f"the built layer ({layer})"
     lines = [f"| function ({where}) | import, median of fresh processes (ms) | imports boto3 |", "|---|---:|---|"]
     n = 3 if quick else 21
-    times: dict[str, list[float]] = {fn: [] for fn in ("read", "write", "fanout")}
+    times: dict[str, list[float]] = {fn: [] for fn in ("read", "write", "fanout", "realtime")}
     boto: dict[str, bool] = {}
     for _ in range(n):  # interleaved, so machine load hits every function alike
         for fn in times:

@@ -121,3 +121,38 @@ def test_cors_jsonp_and_other_paths(faye):
     r = requests.post(url, data={"message": msg}, timeout=5)
     assert r.json()[0]["successful"] is True
     assert requests.post(url.replace("/faye/", "/other"), data=msg, timeout=5).status_code == 404
+
+
+def test_mounted_next_to_another_app():
+    import asyncio
+
+    from feedline.local.faye import WithFaye
+
+    app, _hub = build(APP)
+    calls, closed = [], []
+
+    class Api:
+        async def __call__(self, scope, receive, send):
+            calls.append(scope["path"])
+
+        def close(self):
+            closed.append(True)
+
+    mounted = WithFaye(Api(), app)
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": json.dumps([{"channel": "/meta/handshake", "version": "1.0",
+                                                               "supportedConnectionTypes": ["long-polling"]}]).encode()}
+
+    async def send(message):
+        sent.append(message)
+
+    for path in ("/api/v1.0/feed/user/1/", "/faye", "/faye/"):
+        asyncio.run(mounted({"type": "http", "method": "POST", "path": path, "headers": [], "query_string": b""},
+                            receive, send))
+    assert calls == ["/api/v1.0/feed/user/1/"]
+    bodies = [json.loads(m["body"]) for m in sent if m["type"] == "http.response.body"]
+    assert [b[0]["successful"] for b in bodies] == [True, True]
+    mounted.close()
+    assert closed == [True]

@@ -241,16 +241,25 @@ class _Socket:
             self.hub.detach(self.client_id, self.notify)
 
 
-def with_faye(api: ASGIApp, faye: FayeApp) -> ASGIApp:
-    """``api`` with ``faye`` mounted at its path (HTTP and WebSocket), for the API port."""
+class WithFaye:
+    """``api`` with ``faye`` mounted at its path (HTTP and WebSocket), for the API port of
+    ``feedline dev`` (``DevServer``: ``self.app = WithFaye(LocalApi(stack), faye)``); ``close``
+    is the API's."""
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and faye.serves(scope.get("path", "")):
-            await faye(scope, receive, send)
+    def __init__(self, api: Any, faye: FayeApp):
+        self.api = api
+        self.faye = faye
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self.faye.serves(scope.get("path", "")):
+            await self.faye(scope, receive, send)
         else:
-            await api(scope, receive, send)
+            await self.api(scope, receive, send)
 
-    return app
+    def close(self) -> None:
+        close = getattr(self.api, "close", None)
+        if close is not None:
+            close()
 
 
 def build(app_config: Any, *, timeout_s: float = 30.0) -> tuple[FayeApp, Hub]:
@@ -265,10 +274,12 @@ def build(app_config: Any, *, timeout_s: float = 30.0) -> tuple[FayeApp, Hub]:
 class FayeServer:
     """uvicorn serving a ``FayeApp`` on its own port, in a thread of ``feedline dev``."""
 
-    def __init__(self, app: ASGIApp, host: str, port: int):
+    def __init__(self, app: FayeApp, host: str, port: int):
         import socket
 
         import uvicorn
+
+        self.app = app
 
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)

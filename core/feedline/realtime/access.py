@@ -9,10 +9,14 @@ resource/action/feed_id claims, or a user token under the feed group's policy), 
 
 from __future__ import annotations
 
-from feedline.api.auth import Authenticator, authorize
+from typing import TYPE_CHECKING, Any
+
 from feedline.config import AppConfig
 from feedline.errors import StreamError
 from feedline.realtime.channels import ChannelError, feeds_of
+
+if TYPE_CHECKING:
+    from feedline.api.auth import Authenticator
 
 
 class Refused(Exception):
@@ -27,7 +31,16 @@ class Refused(Exception):
 class Access:
     def __init__(self, app: AppConfig, authenticator: Authenticator | None = None):
         self.app = app
-        self.authenticator = authenticator or Authenticator(app)
+        self._authenticator = authenticator
+
+    @property
+    def authenticator(self) -> Any:
+        # PyJWT (and the crypto it may pull in) on the first subscription, not at cold start
+        if self._authenticator is None:
+            from feedline.api.auth import Authenticator
+
+            self._authenticator = Authenticator(self.app)
+        return self._authenticator
 
     def check(self, channel: object, ext: object) -> list[str]:
         """The feeds of ``channel`` if ``ext`` may read them all, else ``Refused``."""
@@ -43,6 +56,8 @@ class Access:
         api_key, token = ext.get("api_key"), ext.get("signature")
         if not isinstance(api_key, str) or not isinstance(token, str):
             raise Refused(403, "ext.api_key and ext.signature must be strings")
+        from feedline.api.auth import authorize
+
         try:
             who = self.authenticator.authenticate(api_key, token, None)
             for fid in feeds:
