@@ -35,8 +35,8 @@ LOCAL_REPLICATION: Mapping[str, Any] = {"class": "SimpleStrategy", "replication_
 DDL_TIMEOUT_S = 30.0
 
 _FILE = re.compile(r"(\d{4})_([a-z0-9_]+)\.cql")
-_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
-_STRATEGY = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,47}")
+_STRATEGY = re.compile(r"[A-Za-z][A-Za-z0-9_.]*")
 _ALTER_ADD = re.compile(r"^\s*ALTER\s+TABLE\s+\S+\s+ADD\s", re.IGNORECASE)
 
 
@@ -80,13 +80,13 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
 def replication_cql(replication: Mapping[str, Any]) -> str:
     """A validated CQL map literal for ``CREATE KEYSPACE ... WITH replication = ...``."""
     strategy = str(replication.get("class", ""))
-    if not _STRATEGY.match(strategy):
+    if not _STRATEGY.fullmatch(strategy):
         raise MigrationError(f"replication class {strategy!r} is not a strategy name")
     parts = [f"'class': '{strategy}'"]
     for k, v in replication.items():
         if k == "class":
             continue
-        if not re.match(r"^[A-Za-z0-9_.-]+$", str(k)) or not str(v).isdigit():
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", str(k)) or not str(v).isdigit():
             raise MigrationError(f"replication option {k!r}: {v!r} is not a data center / factor pair")
         parts.append(f"'{k}': '{int(v)}'")
     return "{" + ", ".join(parts) + "}"
@@ -117,7 +117,7 @@ def migrate(settings: Settings, *, replication: Mapping[str, Any] | None = None,
     from feedline.storage.cassandra.session import CassandraSession, session_options
 
     keyspace = keyspace or settings.cassandra_keyspace
-    if not _IDENT.match(keyspace):
+    if not _IDENT.fullmatch(keyspace):
         raise MigrationError(f"keyspace name {keyspace!r}: letters, digits and _, 48 at most")
     migrations = load_migrations(directory)
     replication_text = replication_cql(replication or LOCAL_REPLICATION)

@@ -9,6 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 
+def safe_text(text: str) -> str:
+    """``text`` with any lone UTF-16 surrogate written as its ``\\udxxx`` escape.
+
+    Error messages quote client input; a lone surrogate (``"\\ud800"`` in the request JSON) has
+    no UTF-8 form, so quoted as it is it would break the error response itself.
+    """
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class StreamError(Exception):
     code = 1
     exception = "StreamApiException"
@@ -26,12 +37,23 @@ class StreamError(Exception):
         out: dict[str, Any] = {
             "exception": self.exception,
             "code": self.code,
-            "detail": self.detail,
+            "detail": safe_text(self.detail),
             "status_code": self.status_code,
         }
         if self.fields:
-            out["exception_fields"] = self.fields
+            out["exception_fields"] = _safe_fields(self.fields)
         return out
+
+
+def _safe_fields(fields: dict[str, list[str]] | list) -> dict[str, list[str]] | list:
+    def clean(v: Any) -> Any:  # one level: fields hold lists of messages
+        if isinstance(v, str):
+            return safe_text(v)
+        return [safe_text(m) if isinstance(m, str) else m for m in v] if isinstance(v, list) else v
+
+    if isinstance(fields, dict):
+        return {safe_text(k) if isinstance(k, str) else k: clean(v) for k, v in fields.items()}
+    return clean(fields)
 
 
 class ApiKeyException(StreamError):

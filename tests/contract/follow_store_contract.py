@@ -53,3 +53,14 @@ class FollowStoreContract:
         assert store.follows.count_follows(target, ["flat", "timeline"]) == 3
         assert store.follows.count_follows(target, ["user"]) == 0
         assert store.follows.count_follows(target, followers=False) == 0
+
+    def test_count_follows_by_many_slugs(self, store):
+        """Issue 15: 1,000 slugs were 1,000 OR-ed LIKEs on SQLite, past its expression depth
+        limit (a 500). Slugs match exactly (case and ``_`` included) on every backend."""
+        target = feed()
+        for s in [feed("timeline"), feed("time_line"), feed("flat")]:
+            store.follows.add_follow(s, target, 1)
+        many = [f"g{i}" for i in range(997)] + ["timeline", "flat", "timeline"]
+        assert store.follows.count_follows(target, many) == 2
+        assert store.follows.count_follows(target, ["TIMELINE", "time%", "timexline"]) == 0
+        assert store.follows.count_follows(target, ["time_line"]) == 1

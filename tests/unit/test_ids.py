@@ -48,7 +48,10 @@ def test_parse_time_forms(m, text, expected):
 @pytest.mark.parametrize("m", TWINS)
 @pytest.mark.parametrize("bad", ["", "yesterday", "2017-13-01T00:00:00", "2017-02-30T00:00:00.000000",
                                  "1000-01-01T00:00:00.000000", "2017-07-01T20:30:45.", "2017/07/01 20:30:45",
-                                 "2017-07-01X20:30:45.000000", 12345, None])
+                                 "2017-07-01X20:30:45.000000", 12345, None,
+                                 # the offset moves these out of datetime's years 1-9999 (was OverflowError)
+                                 "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00",
+                                 "9999-12-31T23:59:59.999999-00:01"])
 def test_parse_time_rejects(m, bad):
     with pytest.raises((ValueError, TypeError)):
         m.parse_time(bad)

@@ -74,3 +74,53 @@ class TestTwinsAgree:
         out = _activity_py.assemble_page(rows, nxt, "3.14ms")
         assert self.c.assemble_page(rows, nxt, "3.14ms") == out
         assert len(json.loads(out)["results"]) == len(fs)
+
+
+#: bad inputs to assemble_page, as Python source (evaluated in a child process, see below)
+BAD_PAGES = {
+    "empty body": "([(b'k', b'', None)], '', '1ms')",
+    "str body": "([(b'k', '{}', None)], '', '1ms')",
+    "None body": "([(b'k', None, None)], '', '1ms')",
+    "int body": "([(b'k', 5, None)], '', '1ms')",
+    "empty body after a good one": "([(b'k', b'{}', None), (b'k', b'', 'user:1')], '', '1ms')",
+    "int origin": "([(b'k', b'{}', 7)], '', '1ms')",
+    "bytes origin": "([(b'k', b'{}', b'user:1')], '', '1ms')",
+    "row of two": "([(b'k', b'{}')], '', '1ms')",
+    "row is not a tuple": "([5], '', '1ms')",
+    "list row": "([[b'k', b''], None], '', '1ms')",
+    "None next": "([], None, '1ms')",
+    "int duration": "([], '', 5)",
+    "rows not iterable": "(5, '', '1ms')",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_PAGES))
+def test_assemble_page_bad_input_raises_alike_in_both_twins(case):
+    """Issue 10: the compiled twin memcpy'd bodies unchecked (an empty body copied -1 bytes, a str
+    was read as bytes): the process crashed. Each call runs in a child process, so a crash is a
+    failed test here, not a dead test run; both twins must raise the same exception type."""
+    import subprocess
+    import sys
+
+    found = _ext.twins("feedline.serialization._activity")
+    names = [n for n in ("py", "c") if n in found and not (n == "c" and _ext.NO_EXTENSIONS)]
+    code = (
+        "import importlib, sys\n"
+        f"args = {BAD_PAGES[case]}\n"
+        f"for name in {names!r}:\n"
+        "    m = importlib.import_module('feedline.serialization._activity_' + name)\n"
+        "    try:\n"
+        "        m.assemble_page(*args)\n"
+        "        print(name, 'no error')\n"
+        "    except Exception as exc:\n"
+        "        print(name, type(exc).__name__)\n"
+        "    sys.stdout.flush()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"crashed (exit {proc.returncode}): {proc.stdout}{proc.stderr}"
+    answers = dict(line.split(" ", 1) for line in proc.stdout.splitlines())
+    assert answers["py"] in ("TypeError", "ValueError"), answers
+    if "c" in answers:
+        assert answers["c"] == answers["py"], answers
+    else:
+        pytest.skip("compiled twin not built/disabled: only the reference was checked")

@@ -12,6 +12,7 @@ from feedline.activities.model import RESERVED, key_for
 from feedline.errors import InputException
 from feedline.models import ids
 from feedline.models.feeds import parse_feed_id, parse_target
+from feedline.models.values import check_path
 
 MAX_BATCH_ACTIVITIES = 100
 MAX_GET_IDS = 100
@@ -111,8 +112,7 @@ def changes(items: list[Any]) -> list[Change]:
         if both:
             raise InputException.field("unset", f"paths both set and unset: {sorted(both)}")
         for path in [*set_, *unset]:
-            top = path.split(".", 1)[0]
-            if top in IMMUTABLE or not all(path.split(".")):
+            if check_path(path, "set" if path in set_ else "unset")[0] in IMMUTABLE:
                 raise InputException.field(path, f"{path!r} cannot be changed")
         for path in unset:
             if path in ("actor", "verb", "object"):

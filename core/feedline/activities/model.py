@@ -10,6 +10,7 @@ import ujson
 from feedline.errors import InputException
 from feedline.models import ids
 from feedline.models.feeds import parse_target
+from feedline.models.values import MAX_DEPTH, describe, find_problem, has_surrogate, safe_text
 from feedline.serialization import encode_activity, json_bytes
 
 #: custom field names Stream reserves (docs/api.md §4.1); ``to`` is reserved but is a real input field.
@@ -56,6 +57,19 @@ def _ref(data: dict, name: str, errors: dict[str, list[str]], required: bool) ->
     return ""
 
 
+def _unstorable(data: dict) -> dict[str, list[str]]:
+    """The field that makes the activity unstorable (``models.values``: a non-finite number, a
+    lone surrogate, nesting deeper than MAX_DEPTH with the activity object as level 1), if any."""
+    found = find_problem(data, MAX_DEPTH)
+    if found is None:
+        return {}
+    if not found.keys:  # the object itself: nothing but depth can be wrong with it here
+        return {"activity": [found.reason]}
+    top = found.keys[0]
+    label = safe_text(top) if isinstance(top, str) else str(top)
+    return {label: [f"{found.location.lstrip('.')} {found.reason}"]}
+
+
 def build(data: Any, now_us: int, *, field_prefix: str = "", keep_key: bytes | None = None) -> Activity:  # noqa: C901 - one pass that lists every bad field
     """Validate one activity payload. Raises InputException listing every bad field.
 
@@ -64,7 +78,10 @@ def build(data: Any, now_us: int, *, field_prefix: str = "", keep_key: bytes | N
     """
     if not isinstance(data, dict):
         raise InputException(f"{field_prefix or 'activity'} must be a JSON object", {"activity": ["must be an object"]})
-    errors: dict[str, list[str]] = {}
+    errors = _unstorable(data)
+    if errors:
+        # nothing below may see these values: a lone surrogate fails every encode("utf-8")
+        raise InputException(f"Errors for fields {', '.join(repr(n) for n in sorted(errors))}", errors)
     actor = _ref(data, "actor", errors, True)
     verb = _ref(data, "verb", errors, True)
     obj = _ref(data, "object", errors, True)
@@ -105,7 +122,7 @@ def build(data: Any, now_us: int, *, field_prefix: str = "", keep_key: bytes | N
                     if fid not in to:
                         to.append(fid)
             except InputException:
-                errors["to"] = [f"invalid feed id in to: {entry!r}"]
+                errors["to"] = [f"invalid feed id in to: {describe(entry)}"]
 
     extra: dict[str, Any] = {}
     for name, value in data.items():
@@ -154,6 +171,8 @@ def key_for(foreign_id: object, time: object, field_prefix: str = "") -> bytes:
     errors: dict[str, list[str]] = {}
     if not isinstance(foreign_id, str) or not foreign_id:
         errors[f"{field_prefix}foreign_id"] = ["This field is required."]
+    elif has_surrogate(foreign_id):
+        errors[f"{field_prefix}foreign_id"] = ["contains a lone UTF-16 surrogate (not valid Unicode)"]
     time_us = 0
     if not isinstance(time, str) or not time:
         errors[f"{field_prefix}time"] = ["This field is required."]

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from feedline.errors import InputException
 from feedline.models import ids
 from feedline.models.cursors import Range
+from feedline.models.feeds import valid_part
+from feedline.models.values import describe
 
 TRUE = {"true", "1", "yes", "on"}
 FALSE = {"false", "0", "no", "off", ""}
@@ -49,6 +51,22 @@ def listing(q: Mapping[str, str], name: str) -> list[str]:
     if not raw:
         return []
     return [p for p in (s.strip() for s in raw.split(",")) if p]
+
+
+#: most feed group slugs a ``followers_slugs``/``following_slugs`` filter may name (there are only
+#: as many distinct answers as configured groups; each slug is one more condition or query)
+MAX_SLUGS = 100
+
+
+def slugs(q: Mapping[str, str], name: str) -> list[str]:
+    """A list of feed group slugs (``a,b``), each a valid slug, at most MAX_SLUGS distinct."""
+    out = list(dict.fromkeys(listing(q, name)))
+    if len(out) > MAX_SLUGS:
+        raise InputException.field(name, f"at most {MAX_SLUGS} slugs")
+    for slug in out:
+        if not valid_part(slug):
+            raise InputException.field(name, f"invalid feed slug {describe(slug)}: use letters, digits, _ and -")
+    return out
 
 
 def id_range(q: Mapping[str, str]) -> Range:

@@ -17,6 +17,7 @@ from feedline.api.auth import Principal, authorize
 from feedline.config import FeedGroup
 from feedline.errors import InputException
 from feedline.models.feeds import check_slug_uid
+from feedline.models.values import check_value
 
 if TYPE_CHECKING:
     from feedline.api.app import Api
@@ -78,9 +79,11 @@ class Request:
         if self.event.get("isBase64Encoded"):
             raw = base64.b64decode(raw)
         try:
-            return ujson.loads(raw)
+            value = ujson.loads(raw)
         except ValueError as exc:
             raise InputException(f"request body is not valid JSON: {exc}", {"body": ["invalid JSON"]}) from None
+        check_value(value, "body", None)  # no Infinity/NaN, no lone surrogates, anywhere (models.values)
+        return value
 
     def object_body(self, what: str) -> dict:
         """The body, which must be a JSON object (``what`` names the expected shape)."""

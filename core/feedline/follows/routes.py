@@ -87,5 +87,5 @@ def follow_stats(req: Request) -> responses.Reply:
     if not feeds:
         raise InputException.field("followers", "give followers and/or following feed ids")
     stats = req.rt.follows.stats(feeds.get("followers"), feeds.get("following"),
-                                 params.listing(q, "followers_slugs"), params.listing(q, "following_slugs"))
+                                 params.slugs(q, "followers_slugs"), params.slugs(q, "following_slugs"))
     return responses.obj({"results": stats}, req.duration())

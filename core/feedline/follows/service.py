@@ -33,7 +33,7 @@ def copy_limit(value: object) -> int:
         return DEFAULT_COPY_LIMIT
     try:
         n = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(1e999)
         raise InputException.field("activity_copy_limit", "must be an integer") from None
     if isinstance(value, bool) or not 0 <= n <= MAX_COPY_LIMIT:
         raise InputException.field("activity_copy_limit", f"must be between 0 and {MAX_COPY_LIMIT}")

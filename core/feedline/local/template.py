@@ -60,7 +60,7 @@ class Template:
         for route in self.routes:
             if route.method not in (method, "ANY"):
                 continue
-            m = route.regex.match(path)
+            m = route.regex.fullmatch(path)
             if m is None:
                 continue
             rank = (*route.rank, route.method == "ANY")
@@ -90,7 +90,7 @@ def _route(method: str, path: str, function: str) -> Route:
         else:
             parts.append(re.escape(seg))
             literal += 1
-    regex = re.compile("^/" + "/".join(parts) + ("/?" if path.endswith("/") else "") + "$")
+    regex = re.compile("/" + "/".join(parts) + ("/?" if path.endswith("/") else ""))
     return Route(method.upper(), path, function, regex, (greedy, params, -literal))
 
 

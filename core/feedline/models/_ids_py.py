@@ -107,7 +107,10 @@ def parse_time(text: str) -> int:
     except ValueError as exc:
         raise ValueError("not an ISO-8601 time") from exc
     if dt.tzinfo is not None:
-        dt = dt.astimezone(UTC).replace(tzinfo=None)
+        try:
+            dt = dt.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # the offset moves it out of years 1-9999 ("0001-01-01T00:00+05:00")
+            raise ValueError("time out of range for a UUIDv1 (1582-10-15 to 5236)") from None
     delta = dt - _EPOCH
     value = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
     if not MIN_TIME_US <= value <= MAX_TIME_US:

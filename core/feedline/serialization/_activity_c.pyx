@@ -48,34 +48,41 @@ cdef inline char* _put(char* p, bytes b):
     return p + n
 
 
-def assemble_page(rows, str next_url, str duration):
-    cdef Py_ssize_t n = len(rows), i, total
+def assemble_page(rows, str next_url not None, str duration not None):
+    """See ``_activity_py.assemble_page``: same output, same checks (same exception types). The
+    checks matter more here: an empty body would make the memcpy below copy ``-1`` bytes and a
+    non-``bytes`` body would be read as one, either crashing the process."""
     cdef bytes nxt = json_bytes(next_url)
     cdef bytes dur = json_bytes(duration)
-    cdef bytes body, enc
-    cdef tuple row
-    cdef object origin, last_origin = None
+    cdef Py_ssize_t n, i, total
+    cdef object body, origin, _key
+    cdef bytes enc
+    cdef object last_origin = None
     cdef bytes last_enc = b"null"
-    cdef list bodies = [None] * n
-    cdef list encs = [None] * n
+    cdef list bodies = []
+    cdef list encs = []
     total = PyBytes_GET_SIZE(_HEAD) + PyBytes_GET_SIZE(_NEXT) + PyBytes_GET_SIZE(nxt) \
         + PyBytes_GET_SIZE(_DUR) + PyBytes_GET_SIZE(dur) + 1
-    for i in range(n):
-        row = <tuple>rows[i]
-        body = <bytes>row[1]
-        origin = row[2]
+    for _key, body, origin in rows:
+        if type(body) is not bytes:
+            raise TypeError("activity bodies must be bytes")
+        if PyBytes_GET_SIZE(body) == 0:
+            raise ValueError("empty activity body")
         # pages mostly repeat one origin: re-use its encoding (see encode_origin in the reference)
         if origin is None:
             enc = b"null"
+        elif type(origin) is not str:
+            raise TypeError("origins must be str or None")
         elif origin is last_origin or origin == last_origin:
             enc = last_enc
         else:
             enc = encode_origin(origin)
             last_origin, last_enc = origin, enc
-        bodies[i] = body
-        encs[i] = enc
+        bodies.append(body)
+        encs.append(enc)
         # body minus its closing brace + ,"origin": + origin + } + separating comma
         total += PyBytes_GET_SIZE(body) + PyBytes_GET_SIZE(_ORIGIN) + PyBytes_GET_SIZE(enc) + 1
+    n = len(bodies)
     if n > 0:
         total -= 1
     cdef bytes out = PyBytes_FromStringAndSize(NULL, total)

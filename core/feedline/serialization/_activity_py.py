@@ -71,10 +71,24 @@ def encode_origin(feed: str | None) -> bytes:
 
 
 def assemble_page(rows: Sequence[tuple[bytes, bytes, str | None]], next_url: str, duration: str) -> bytes:
-    """``{"results":[...],"next":...,"duration":...}`` from storage rows ``(key, body, origin)``."""
+    """``{"results":[...],"next":...,"duration":...}`` from storage rows ``(key, body, origin)``.
+
+    Raises TypeError if ``next_url`` or ``duration`` is not a str, a body is not ``bytes`` or an
+    origin is neither None nor a str; ValueError for an empty body or a row that is not three
+    values. The compiled twin checks the same (it splices bodies with memcpy: an unchecked empty
+    or non-bytes body would crash the process there).
+    """
+    if type(next_url) is not str or type(duration) is not str:
+        raise TypeError("next_url and duration must be str")
     cache: dict[str | None, bytes] = {}
     items = []
     for _key, body, origin in rows:
+        if type(body) is not bytes:
+            raise TypeError("activity bodies must be bytes")
+        if not body:
+            raise ValueError("empty activity body")
+        if origin is not None and type(origin) is not str:
+            raise TypeError("origins must be str or None")
         enc = cache.get(origin)
         if enc is None:
             enc = cache[origin] = encode_origin(origin)

@@ -46,6 +46,10 @@ class SQLiteFollows(FollowStore):
         sql = f"SELECT COUNT(*) FROM follows WHERE {col} = ?"
         params: list = [feed]
         if slugs:
-            sql += " AND (" + " OR ".join(f"{other} LIKE ? ESCAPE '\\'" for _ in slugs) + ")"
-            params += [s.replace("_", r"\_") + ":%" for s in slugs]
+            # one IN list, not an OR chain of LIKEs: SQLite parses OR chains as nested expressions
+            # and fails past its expression depth limit (1,000 slugs => 500); IN is also exact
+            # and case-sensitive, like the Cassandra backend's range per slug
+            slugs = list(dict.fromkeys(slugs))
+            sql += f" AND substr({other}, 1, instr({other}, ':') - 1) IN ({','.join('?' * len(slugs))})"
+            params += slugs
         return self.db.query(sql, tuple(params))[0][0]
