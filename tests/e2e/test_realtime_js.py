@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import API_KEY, API_SECRET, ROOT
 
 JS = ROOT / "tests" / "realtime_js"
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.e2e  # not `slow`: `make check` runs it too (about 15 s)
 
 
 @pytest.fixture(scope="session")

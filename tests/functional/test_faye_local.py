@@ -120,6 +120,11 @@ def test_cors_jsonp_and_other_paths(faye):
     assert requests.post(url, data=b"{nope", timeout=5).status_code == 400
     r = requests.post(url, data={"message": msg}, timeout=5)
     assert r.json()[0]["successful"] is True
+    # faye's CORS transport: `message=<urlencoded JSON>` sent as text/plain
+    from urllib.parse import quote
+
+    r = requests.post(url, data=("message=" + quote(msg)).encode(), headers={"content-type": "text/plain"}, timeout=5)
+    assert r.json()[0]["successful"] is True
     assert requests.post(url.replace("/faye/", "/other"), data=msg, timeout=5).status_code == 404
 
 

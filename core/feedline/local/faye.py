@@ -101,7 +101,9 @@ class FayeApp:
             if jsonp is not None and not _JSONP.fullmatch(jsonp):
                 return await self._answer(send, 400, b'{"message":"invalid jsonp callback"}', scope)
         elif method == "POST":
-            if "application/x-www-form-urlencoded" in headers.get("content-type", ""):
+            # faye's cross-origin transport posts `message=...` as text/plain (no preflight)
+            form = "application/x-www-form-urlencoded" in headers.get("content-type", "")
+            if form or body.startswith(b"message="):
                 raw = (parse_qs(body.decode("utf-8", "replace")).get("message") or [""])[0]
             else:
                 raw = body.decode("utf-8", "replace")
@@ -151,7 +153,7 @@ class FayeApp:
                    (b"cache-control", b"no-cache, no-store"),
                    (b"access-control-allow-origin", origin),
                    (b"access-control-allow-methods", b"POST, GET, OPTIONS"),
-                   (b"access-control-allow-headers", b"Content-Type, Authorization, X-Requested-With"),
+                   (b"access-control-allow-headers", b"Content-Type, Authorization, X-Requested-With, Pragma, Cache-Control"),
                    (b"access-control-max-age", b"86400")]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
