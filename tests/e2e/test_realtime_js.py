@@ -35,13 +35,15 @@ def node_modules():
     return node
 
 
-def test_stream_js_subscribe_receives_adds_and_removals(dev_server, node_modules, uid):
+@pytest.mark.parametrize("transport", ["websocket", "long-polling"])
+def test_stream_js_subscribe_receives_adds_and_removals(dev_server, node_modules, uid, transport):
     env = {**os.environ, "API_URL": dev_server.base_url, "FAYE_URL": dev_server.faye_url, "API_KEY": API_KEY,
-           "API_SECRET": API_SECRET, "APP_ID": "local", "UID": uid}
+           "API_SECRET": API_SECRET, "APP_ID": "local", "UID": uid, "TRANSPORT": transport}
     proc = subprocess.run([node_modules, "subscribe.js"], cwd=JS, env=env, capture_output=True, text=True, timeout=120)
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    checks = {line["check"]: line for line in lines}
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+    assert {line["type"] for line in lines if line["check"] == "transport"} == {transport}
+    checks = {line["check"]: line for line in lines if line["check"] != "transport"}
     assert list(checks) == ["subscribed", "new", "deleted", "refused", "fanout_new", "fanout_deleted", "done"]
     assert checks["new"]["latency_ms"] < 1000 and checks["fanout_new"]["latency_ms"] < 1000
     assert checks["refused"]["code"] == 403

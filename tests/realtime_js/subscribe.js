@@ -5,7 +5,7 @@
 
 const stream = require('getstream');
 
-const { API_URL, FAYE_URL, API_KEY, API_SECRET, APP_ID, UID } = process.env;
+const { API_URL, FAYE_URL, API_KEY, API_SECRET, APP_ID, UID, TRANSPORT } = process.env;
 const options = { urlOverride: { api: `${API_URL}/api/` }, fayeUrl: FAYE_URL };
 const WAIT_MS = 10000;
 
@@ -46,6 +46,8 @@ async function main() {
 
   // a browser-like client: a user token, subscribing to its own feeds
   const userClient = stream.connect(API_KEY, server.createUserToken(alice), APP_ID, options);
+  // TRANSPORT=long-polling: as a client whose WebSocket is blocked (faye falls back to HTTP)
+  if (TRANSPORT === 'long-polling') userClient.getFayeClient().disable('websocket');
 
   // warm the server up first (a fresh dev server prepares its storage statements on first use)
   const warm = await server.feed('user', `warm${UID}`).addActivity({ actor: alice, verb: 'warm', object: 'o:0' });
@@ -101,6 +103,8 @@ async function main() {
   await fanDel;
   report('fanout_deleted', { id: bobs.id });
 
+  // the transport the messages came over (faye handshakes over HTTP, then picks its transport)
+  report('transport', { type: userClient.getFayeClient()._dispatcher.connectionType });
   userClient.getFayeClient().disconnect();
   report('done', {});
 }
