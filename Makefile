@@ -40,7 +40,7 @@ test: install
 lint: install
 	$(BIN)/ruff check core functions tests bench infra
 	$(BIN)/mypy
-	cd core && ../$(BIN)/lint-imports ../pyproject.toml
+	cd core && ../$(BIN)/lint-imports --no-cache ../pyproject.toml
 
 # The inner loop, no JDK needed: the gates plus the unit, contract and end-to-end tests on SQLite.
 check: lint

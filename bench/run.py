@@ -6,7 +6,13 @@ Sections (each reports medians of many interleaved rounds, measured side by side
   read       the read handler on an API Gateway event -> response, flat page of 25, per backend:
              median and p99 wall time and Feedline's own CPU (wall minus time inside storage calls)
   fanout     one activity to 1,000 followers through the fan-out worker vs the raw store write
+  reactions  a reaction add and a reaction filter page of 25 through the handlers, next to a flat
+             feed read, per backend (``bench_reactions.py``)
+  social     users, collections and analytics events through the handlers next to a flat read
+             (bench_social.py, per backend)
   coldstart  import time of each function in fresh processes
+  load       `feedline dev` on SQLite under 1, 8, 32 clients (bench/bench_load.py): req/s, p50/p99
+             per operation, errors, and every acknowledged write checked in every feed it must reach
   realtime   publish fan-out of feedline dev's Faye endpoint, subscribers/s (bench_realtime.py)
 Results are printed as Markdown; BENCHMARKS.md records them with the command that produced them.
 """
@@ -167,7 +173,10 @@ def metered(stores, meter: Meter, replay: bool):
 
     wrap = ReplayRole if replay else TimedRole
     return Stores(activities=wrap(stores.activities, meter), timelines=wrap(stores.timelines, meter),
-                  marks=wrap(stores.marks, meter), follows=wrap(stores.follows, meter), realtime=stores.realtime,
+                  marks=wrap(stores.marks, meter), follows=wrap(stores.follows, meter),
+                  reactions=wrap(stores.reactions, meter), users=wrap(stores.users, meter),
+                  collections=wrap(stores.collections, meter), events=wrap(stores.events, meter),
+                  realtime=stores.realtime,
                   closer=stores.close)
 
 
@@ -327,7 +336,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
-    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,coldstart,realtime")
+    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,reactions,social,coldstart,load,realtime")
     args = ap.parse_args()
     sections = args.sections.split(",")
     backends = [b for b in args.backends.split(",") if b]
@@ -360,12 +369,26 @@ def main() -> int:
             for b in backends:
                 print("\n".join(section_fanout(b, args.quick, tmp)))
             print()
+        if "reactions" in sections:
+            import bench_reactions
+
+            print("\n".join(bench_reactions.HEADER))
+            for b in backends:
+                print("\n".join(bench_reactions.section(b, args.quick, tmp, open_backend)))
+            print()
+        if "social" in sections:  # users, collections, analytics events next to a flat read
+            subprocess.run([sys.executable, str(HERE / "bench_social.py"), "--backends", ",".join(backends)]
+                           + (["--quick"] if args.quick else []), check=True)
+            print()
         if "coldstart" in sections:
             print("\n".join(section_coldstart(args.quick)), "\n")
         if "realtime" in sections:
             subprocess.run([sys.executable, str(HERE / "bench_realtime.py")] + (["--quick"] if args.quick else []),
                            check=True)
             print()
+        if "load" in sections:  # the local stack end to end; SQLite only (feedline dev's default)
+            subprocess.run([sys.executable, str(HERE / "bench_load.py")] + (["--quick"] if args.quick else []),
+                           check=True)
     if "cassandra" in backends:
         drop_bench_keyspace()
     return 0

@@ -15,6 +15,13 @@ from pathlib import Path
 LOCAL_KEY, LOCAL_SECRET = "local-key", "local-secret-change-me-for-anything-shared"  # noqa: S105
 
 
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def _settings(args: argparse.Namespace):
     from feedline.config import ENV_API_KEY, ENV_API_SECRET, ENV_CONFIG, Settings
 
@@ -39,8 +46,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     tpl = template.load(args.template)
-    faye = _start_faye(settings, args)  # before the stack: its runtimes publish into the hub
-    stack = LocalStack(tpl, settings)
+    faye_app, faye_server = _start_faye(settings, args)  # before the stack: its runtimes publish into the hub
+    stack = LocalStack(tpl, settings, concurrency=args.concurrency)
     poller = None
     if settings.queue == "sqs":
         # play Lambda's event source mapping: poll the queue, invoke the Fanout function
@@ -54,43 +61,43 @@ def cmd_dev(args: argparse.Namespace) -> int:
                            lambda event: stack.invoke(consumer.name, event),
                            batch_size=args.batch_size, visibility_timeout=args.visibility_timeout)
         poller.start()
-    server = make_server(stack, args.host, args.port, args.verbose)
+    server = make_server(stack, args.host, args.port, args.verbose, faye=faye_app)
     where = settings.sqlite_path if settings.storage == "sqlite" else ",".join(settings.cassandra_hosts)
-    print(f"feedline dev: http://{args.host}:{server.server_port}/api/v1.0/  "
-          f"(storage {settings.storage} at {where}, queue {settings.queue}/{settings.delivery})", flush=True)
+    print(f"feedline dev: http://{args.host}:{server.port}/api/v1.0/  "
+          f"(storage {settings.storage} at {where}, queue {settings.queue}/{settings.delivery}, "
+          f"{stack.concurrency} execution environments per function)", flush=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.serve()  # until SIGINT/SIGTERM; in-flight requests are answered first
     finally:
-        server.server_close()
         if poller is not None:
             poller.stop()
-        if faye is not None:
-            faye.stop()
+        if faye_server is not None:
+            faye_server.stop()
         stack.close()
     return 0
 
 
 def _start_faye(settings, args: argparse.Namespace):
-    """Serve realtime (Faye) on ``--faye-port`` (stream-js's LOCAL_FAYE default is 9999) and make
-    its hub the publisher of this process's runtimes. None when off (``--faye-port -1``)."""
+    """Realtime (Faye) for stream-js's ``feed.subscribe()``: its hub becomes the publisher of this
+    process's runtimes; the endpoint is served at ``/faye`` on the API port and on ``--faye-port``
+    (stream-js's LOCAL_FAYE default is 9999). ``(None, None)`` when off (``--faye-port -1``)."""
     if args.faye_port < 0:
-        return None
+        return None, None
     from feedline.local.faye import FayeServer, build
     from feedline.realtime import publisher
 
     app, hub = build(settings.app)
+    publisher.install(hub)
+    server = None
     try:
         server = FayeServer(app, args.host, args.faye_port)
     except OSError as exc:
-        print(f"feedline dev: realtime is off: cannot listen on {args.host}:{args.faye_port} ({exc}); "
-              f"pick another with --faye-port", file=sys.stderr)
-        return None
-    publisher.install(hub)
-    server.start()
-    print(f"feedline dev: faye http://{args.host}:{server.port}/faye/  (app_id {settings.app.app_id})", flush=True)
-    return server
+        print(f"feedline dev: faye is served on the API port only: cannot listen on {args.host}:{args.faye_port} "
+              f"({exc}); pick another with --faye-port", file=sys.stderr)
+    else:
+        server.start()
+        print(f"feedline dev: faye http://{args.host}:{server.port}/faye/  (app_id {settings.app.app_id})", flush=True)
+    return app, server
 
 
 def cmd_dlq_redrive(args: argparse.Namespace) -> int:
@@ -179,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--delivery", choices=["sync", "async"], help="embedded queue delivery (default sync)")
     dev.add_argument("--storage", choices=["sqlite", "cassandra"])
     dev.add_argument("--queue", choices=["embedded", "sqs"])
+    dev.add_argument("--concurrency", type=_positive,
+                     help="execution environments per function, as Lambda's concurrency (default: cores + 4)")
     dev.add_argument("--batch-size", type=int, default=10, help="SQS poller batch size (--queue sqs)")
     dev.add_argument("--visibility-timeout", type=int, default=30, help="SQS poller visibility timeout, s")
     dev.add_argument("--faye-port", type=int, default=9999,

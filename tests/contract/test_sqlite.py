@@ -7,10 +7,14 @@ import pytest
 from feedline.storage.sqlite import open_stores
 
 from .activity_store_contract import ActivityStoreContract
+from .collection_store_contract import CollectionStoreContract
+from .event_store_contract import EventStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
+from .reaction_store_contract import ReactionStoreContract
 from .realtime_store_contract import RealtimeStoreContract
 from .timeline_store_contract import TimelineStoreContract
+from .user_store_contract import UserStoreContract
 
 
 @pytest.fixture
@@ -18,6 +22,12 @@ def store(tmp_path):
     s = open_stores(tmp_path / "contract.db")
     yield s
     s.close()
+
+
+@pytest.fixture
+def sibling(tmp_path):
+    """Another connection to the same file (another process, another Lambda container)."""
+    return lambda: open_stores(tmp_path / "contract.db")
 
 
 @pytest.fixture
@@ -45,4 +55,20 @@ class TestSQLiteFollows(FollowStoreContract):
 
 
 class TestSQLiteRealtime(RealtimeStoreContract):
+    pass
+
+
+class TestSQLiteReactions(ReactionStoreContract):
+    pass
+
+
+class TestSQLiteUsers(UserStoreContract):
+    pass
+
+
+class TestSQLiteCollections(CollectionStoreContract):
+    pass
+
+
+class TestSQLiteEvents(EventStoreContract):
     pass

@@ -35,9 +35,12 @@ def node_modules():
     return node
 
 
-@pytest.mark.parametrize("transport", ["websocket", "long-polling"])
-def test_stream_js_subscribe_receives_adds_and_removals(dev_server, node_modules, uid, transport):
-    env = {**os.environ, "API_URL": dev_server.base_url, "FAYE_URL": dev_server.faye_url, "API_KEY": API_KEY,
+@pytest.mark.parametrize("transport,port", [("websocket", "faye"), ("long-polling", "faye"), ("websocket", "api")],
+                         ids=["websocket-9999", "long-polling-9999", "websocket-api-port"])
+def test_stream_js_subscribe_receives_adds_and_removals(dev_server, node_modules, uid, transport, port):
+    # "faye": the LOCAL_FAYE port (9999 by default; a free port here), "api": /faye on the API port
+    faye_url = dev_server.faye_url if port == "faye" else f"{dev_server.base_url}/faye"
+    env = {**os.environ, "API_URL": dev_server.base_url, "FAYE_URL": faye_url, "API_KEY": API_KEY,
            "API_SECRET": API_SECRET, "APP_ID": "local", "UID": uid, "TRANSPORT": transport}
     proc = subprocess.run([node_modules, "subscribe.js"], cwd=JS, env=env, capture_output=True, text=True, timeout=120)
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]

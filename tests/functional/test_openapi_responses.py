@@ -135,5 +135,45 @@ def test_every_served_route_answers_as_documented(call):
     call("GET", "/api/v1.0/activities/", token=jwt.encode({"user_id": u}, API_SECRET, algorithm="HS256"),
          ids=one["id"], expect=403)
 
+    # reactions (docs/api.md §9)
+    like = call("POST", "/api/v1.0/reaction/", {"kind": "like", "activity_id": str(uuid.uuid1()), "user_id": u,
+                                                "data": {"n": 1}})
+    child = call("POST", "/api/v1.0/reaction/", {"kind": "comment", "parent": like["id"], "user_id": u,
+                                                 "data": {"text": "hi"}})
+    call("POST", "/api/v1.0/reaction/", {"kind": "bad kind", "activity_id": str(uuid.uuid1()), "user_id": u},
+         expect=400)
+    call("GET", f"/api/v1.0/reaction/{like['id']}/")
+    call("GET", "/api/v1.0/reaction/get_many/", ids=f"{like['id']},{child['id']}")
+    call("GET", f"/api/v1.0/reaction/activity_id/{like['activity_id']}/", limit="5")
+    call("GET", f"/api/v1.0/reaction/reaction_id/{like['id']}/comment/")
+    call("PUT", f"/api/v1.0/reaction/{like['id']}/", {"data": {"n": 2}})
+    call("DELETE", f"/api/v1.0/reaction/{child['id']}/", soft="true")
+    call("PUT", f"/api/v1.0/reaction/{child['id']}/restore/", {})
+    call("DELETE", f"/api/v1.0/reaction/{child['id']}/")
+    call("GET", f"/api/v1.0/reaction/{child['id']}/", expect=404)
+
+    # users (docs/api.md §10)
+    call("POST", "/api/v1.0/user/", {"id": u, "data": {"name": "Ann"}})
+    call("POST", "/api/v1.0/user/", {"id": u, "data": {}}, expect=409)
+    call("GET", f"/api/v1.0/user/{u}/", with_follow_counts="true")
+    call("PUT", f"/api/v1.0/user/{u}/", {"data": {"name": "Annie"}})
+    call("DELETE", f"/api/v1.0/user/{u}/")
+    call("GET", f"/api/v1.0/user/{u}/", expect=404)
+
+    # collections (docs/api.md §11)
+    call("POST", "/api/v1.0/collections/food/", {"id": f"i{u}", "data": {"name": "pie"}})
+    call("GET", f"/api/v1.0/collections/food/i{u}/")
+    call("PUT", f"/api/v1.0/collections/food/i{u}/", {"data": {"name": "cake"}})
+    call("POST", "/api/v1.0/collections/", {"data": {"food": [{"id": f"j{u}", "name": "tart"}]}})
+    call("GET", "/api/v1.0/collections/", foreign_ids=f"food:i{u},food:j{u}")
+    call("DELETE", "/api/v1.0/collections/", collection_name="food", ids=f"j{u}")
+    call("DELETE", f"/api/v1.0/collections/food/i{u}/")
+
+    # analytics (docs/api.md §12)
+    call("POST", "/analytics/v1.0/engagement/", {"content_list": [
+        {"content": "photo:1", "label": "click", "user_data": u, "feed_id": f"user:{u}"}]})
+    call("POST", "/analytics/v1.0/impression/", [
+        {"content_list": ["photo:1"], "user_data": u, "feed_id": f"user:{u}"}])
+
     missing = registered_routes() - call.answered
     assert not missing, f"served routes this test never saw succeed: {sorted(missing)}"

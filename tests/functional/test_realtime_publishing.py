@@ -126,3 +126,18 @@ def test_marks_of_notification_feeds_are_pushed(env):
     rt.feeds.read("notification:n3", ReadQuery())  # a plain read marks nothing
     rt.feeds.read("user:1", ReadQuery(mark_seen=True))  # flat feeds have no marks
     assert received(hub, cid) == []
+
+
+def test_reactions_reach_their_target_feeds(env):
+    from feedline.reactions.inputs import NewReaction
+
+    rt, hub = env
+    aid = add(rt, "user:1")
+    cid = watch(hub, "notification:owner")
+    body = ujson.loads(rt.reactions.add(NewReaction("like", "u2", aid, "", {}, target_feeds=("notification:owner",))))
+    [m] = received(hub, cid)
+    assert m["feed"] == "notification:owner" and m["new"][0]["verb"] == "like" and m["new"][0]["group"]
+    pushed = m["new"][0]["id"]
+    rt.reactions.delete(body["id"], False, None)
+    [m] = received(hub, cid)
+    assert m["feed"] == "notification:owner" and m["deleted"] == [pushed]

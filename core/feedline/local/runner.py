@@ -1,14 +1,34 @@
-"""Invoke the template's functions in-process, as Lambda and API Gateway would."""
+"""Invoke the template's functions in-process, as Lambda and API Gateway would.
+
+The concurrency model (see ``executions`` for the details): every function of the template has a
+pool of up to ``concurrency`` execution environments, like Lambda's containers. Each environment
+has its own copy of the function's module (its own handler state), its own ``Runtime`` with its
+own storage connection (SQLite: one connection per environment on the WAL file), and handles one
+event at a time; different environments run in parallel threads. ``concurrency`` defaults to the
+machine's cores plus four (``default_concurrency``): the handlers spend much of their time in the
+storage driver with the GIL released, so a few more environments than cores keep the cores busy.
+All environments share the stack's fan-out queue, as the deployed functions share one SQS queue.
+
+What threads cannot model: the environments share one interpreter, so handler CPU runs under one
+GIL (waits on storage overlap, Python work does not), and state a library keeps per process is
+shared by every environment where Lambda would give each its own (so the HTTP toolkit keeps no
+per-request state on its handler: ``feedline.api.app`` hands each invocation a ``Request``).
+
+The HTTP side plays API Gateway's HTTP API (payload format 2.0): ``route`` turns a request into
+the function's event or into the gateway's own answer (CORS preflight, 404 for a path no route
+knows, 405 for a known path with a method no function serves, each in Stream's error envelope),
+and ``respond`` turns the function's result into the HTTP response, with the template's CORS
+headers applied.
+"""
 
 from __future__ import annotations
 
 import base64
-import importlib.util
-import threading
+import logging
+import os
 import time
 import uuid
-from collections.abc import Callable
-from types import ModuleType
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,35 +38,48 @@ from feedline import runtime
 from feedline.config import Settings
 from feedline.fanout.queue import EmbeddedQueue, FanoutQueue, SqsQueue
 from feedline.feeds.factory import check_formats
+from feedline.local import cors
+from feedline.local.executions import Executions, LambdaContext  # noqa: F401 - LambdaContext re-exported
 from feedline.local.template import Template
 
+log = logging.getLogger("feedline.dev")
 
-class LambdaContext:
-    """The attributes handlers and powertools read from Lambda's context object."""
+Response = tuple[int, dict[str, str], bytes]
+JSON_HEADERS = {"content-type": "application/json"}
 
-    def __init__(self, name: str, timeout_s: int, memory_mb: int = 512):
-        self.function_name = name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = memory_mb
-        self.invoked_function_arn = f"arn:aws:lambda:local:000000000000:function:{name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + timeout_s
 
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+def default_concurrency() -> int:
+    """Execution environments per function when none is given: cores + 4 (see the module docstring)."""
+    return (os.cpu_count() or 1) + 4
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request the gateway hands to a function: the function, its event, the request's headers."""
+
+    function: str
+    event: dict
+    headers: dict[str, str]  # lower-case names, for the CORS headers of the response
+    start: float
+
+
+def error_response(status: int, exception: str, detail: str, start: float, code: int = 1,
+                   headers: dict[str, str] | None = None) -> Response:
+    """An answer of the gateway itself, in Stream's error envelope (stream-python raises on it)."""
+    body = {"exception": exception, "code": code, "detail": detail, "status_code": status,
+            "duration": f"{(time.perf_counter() - start) * 1000:.2f}ms"}
+    return status, {**JSON_HEADERS, **(headers or {})}, ujson.dumps(body, ensure_ascii=False).encode()
 
 
 class LocalStack:
-    """The functions of one template, sharing one runtime (storage + queue) like a deployment."""
+    """The functions of one template, with their execution environments, like a deployment."""
 
     def __init__(self, template: Template, settings: Settings, *, queue: FanoutQueue | None = None,
-                 install: bool = True):
+                 install: bool = True, concurrency: int | None = None):
         check_formats(settings.app)  # an invalid aggregation format stops the stack at start-up
         self.template = template
-        self._modules: dict[str, Callable] = {}
-        self._locks = {name: threading.Lock() for name in template.functions}
+        self.settings = settings
+        self.concurrency = concurrency or default_concurrency()
         consumer = template.queue_consumer()
         if queue is None:
             if settings.queue == "sqs":
@@ -55,45 +88,91 @@ class LocalStack:
                 if consumer is None:
                     raise RuntimeError("template has no function with an SQS event source")
                 queue = EmbeddedQueue(lambda event: self.invoke(consumer.name, event), settings.delivery)
+        self.queue = queue
+        # The process-wide runtime: what a handler called outside an execution environment uses
+        # (``handler(name)(event)`` in tests, tools). It connects only if something uses it.
         self.runtime = runtime.build(settings, queue=queue)
+        self.executions = {name: Executions(fn, self.concurrency, self._environment_runtime)
+                           for name, fn in template.functions.items()}
         if install:
             runtime.install(self.runtime)
 
-    def handler(self, name: str) -> Callable:
-        if name not in self._modules:
-            fn = self.template.functions[name]
-            module_name, _, attr = fn.handler.rpartition(".")
-            path = fn.code_uri / (module_name.replace(".", "/") + ".py")
-            spec = importlib.util.spec_from_file_location(f"feedline_fn_{name}", path)
-            if spec is None or spec.loader is None:
-                raise RuntimeError(f"cannot load {path}")
-            mod: ModuleType = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(mod)
-            self._modules[name] = getattr(mod, attr)
-        return self._modules[name]
+    def _environment_runtime(self) -> runtime.Runtime:
+        if self.settings.storage == "sqlite" and self.settings.sqlite_path == ":memory:":
+            # every connection to ":memory:" is a database of its own: environments share one
+            return runtime.build(self.settings, stores=self.runtime.stores, queue=self.queue)
+        return runtime.build(self.settings, queue=self.queue)
+
+    def handler(self, name: str) -> Any:
+        """The handler of the function's first execution environment."""
+        return self._executions(name).first().handler
+
+    def _executions(self, name: str) -> Executions:
+        if name not in self.executions:
+            raise KeyError(f"no function {name!r} in {self.template.path}; have {sorted(self.template.functions)}")
+        return self.executions[name]
 
     def invoke(self, name: str, event: dict) -> Any:
-        if name not in self.template.functions:
-            raise KeyError(f"no function {name!r} in {self.template.path}; have {sorted(self.template.functions)}")
-        fn = self.template.functions[name]
-        handler = self.handler(name)
-        # one event at a time per function, as one Lambda execution environment does
-        with self._locks[name]:
-            return handler(event, LambdaContext(name, fn.timeout))
+        """Run one event in a free execution environment of the function (waiting for one if all are busy)."""
+        return self._executions(name).invoke(event)
 
     # ---- API Gateway (HTTP API, payload format 2.0) -----------------------------------------
-    def http(self, method: str, target: str, headers: dict[str, str], body: bytes,
-             source_ip: str = "127.0.0.1") -> tuple[int, dict[str, str], bytes]:
+    def route(self, method: str, target: str, headers: dict[str, str], body: bytes,
+              source_ip: str = "127.0.0.1") -> Call | Response:
+        """The function call a request becomes, or the gateway's own answer to it."""
+        start = time.perf_counter()
+        lower = {k.lower(): v for k, v in headers.items()}
+        tcors = self.template.cors
+        if tcors is not None and cors.is_preflight(method, lower):
+            return cors.preflight(tcors, lower)
         path, _, raw_qs = target.partition("?")
         found = self.template.match(method, path)
         if found is None:
-            return 404, {"content-type": "application/json"}, b'{"message":"Not Found"}'
+            allowed = self.template.methods(path)
+            if allowed:
+                status, hdrs, out = error_response(
+                    405, "MethodNotAllowed", f"{method} is not allowed on {path}: use {', '.join(sorted(allowed))}",
+                    start, headers={"allow": ", ".join(sorted(allowed))})
+            else:
+                status, hdrs, out = error_response(404, "NotFound", f"no such endpoint: {method} {path}", start)
+            return status, self._cors(lower, hdrs), out
         route, path_params = found
         event = http_event(method, path, raw_qs, headers, body, route.method, route.path, path_params, source_ip)
-        result = self.invoke(route.function, event)
-        return http_response(result)
+        return Call(route.function, event, lower, start)
+
+    def respond(self, call: Call, result: Any) -> Response:
+        try:
+            status, headers, out = http_response(result)
+        except Exception:  # a result API Gateway could not map either: its 500, in Stream's envelope
+            log.exception("%s returned a result that is not an HTTP API v2 response", call.function)
+            status, headers, out = self.crashed(call)
+        return status, self._cors(call.headers, headers), out
+
+    def crashed(self, call: Call) -> Response:
+        status, headers, out = error_response(
+            500, "StreamApiException", f"internal error: {call.function} failed (see the feedline dev log)", call.start)
+        return status, self._cors(call.headers, headers), out
+
+    def execute(self, call: Call) -> Response:
+        """Invoke the call's function and map its result (run in a worker thread by the server)."""
+        try:
+            result = self.invoke(call.function, call.event)
+        except Exception:  # the function raised: Lambda reports an error, API Gateway answers 500
+            log.exception("%s failed", call.function)
+            return self.crashed(call)
+        return self.respond(call, result)
+
+    def http(self, method: str, target: str, headers: dict[str, str], body: bytes,
+             source_ip: str = "127.0.0.1") -> Response:
+        routed = self.route(method, target, headers, body, source_ip)
+        return self.execute(routed) if isinstance(routed, Call) else routed
+
+    def _cors(self, request_headers: dict[str, str], headers: dict[str, str]) -> dict[str, str]:
+        return headers if self.template.cors is None else cors.apply(self.template.cors, request_headers, headers)
 
     def close(self) -> None:
+        for ex in self.executions.values():
+            ex.close()
         self.runtime.close()
 
 
@@ -145,11 +224,11 @@ def http_event(method: str, path: str, raw_qs: str, headers: dict[str, str], bod
     return event
 
 
-def http_response(result: Any) -> tuple[int, dict[str, str], bytes]:
+def http_response(result: Any) -> Response:
     """Map a handler's return value to HTTP the way API Gateway's v2 payload format does."""
     if not isinstance(result, dict) or "statusCode" not in result:
         # v2 infers a 200 JSON response from any other value
-        return 200, {"content-type": "application/json"}, ujson.dumps(result).encode()
+        return 200, dict(JSON_HEADERS), ujson.dumps(result).encode()
     headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
     body = result.get("body") or ""
     raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")

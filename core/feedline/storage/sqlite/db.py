@@ -102,9 +102,11 @@ class SQLiteDB:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            # busy_timeout first: connections opened at once (the local runner's execution
+            # environments) wait for each other's WAL switch and migrations instead of failing
+            conn.execute("PRAGMA busy_timeout=5000")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=5000")
             migrate(conn)
         except sqlite3.Error as exc:
             raise StorageUnavailable(str(exc)) from exc
