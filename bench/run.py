@@ -14,6 +14,7 @@ Sections (each reports medians of many interleaved rounds, measured side by side
   coldstart  import time of each function in fresh processes
   load       `feedline dev` on SQLite under 1, 8, 32 clients (bench/bench_load.py): req/s, p50/p99
              per operation, errors, and every acknowledged write checked in every feed it must reach
+  realtime   publish fan-out of feedline dev's Faye endpoint, subscribers/s (bench_realtime.py)
 Results are printed as Markdown; BENCHMARKS.md records them with the command that produced them.
 """
 
@@ -176,6 +177,7 @@ def metered(stores, meter: Meter, replay: bool):
                   marks=wrap(stores.marks, meter), follows=wrap(stores.follows, meter),
                   reactions=wrap(stores.reactions, meter), users=wrap(stores.users, meter),
                   collections=wrap(stores.collections, meter), events=wrap(stores.events, meter),
+                  realtime=stores.realtime,
                   closer=stores.close)
 
 
@@ -318,7 +320,7 @@ def section_coldstart(quick: bool) -> list[str]:
         where = f"the built layer ({layer})"
     lines = [f"| function ({where}) | import, median of fresh processes (ms) | imports boto3 |", "|---|---:|---|"]
     n = 3 if quick else 21
-    times: dict[str, list[float]] = {fn: [] for fn in ("read", "write", "fanout")}
+    times: dict[str, list[float]] = {fn: [] for fn in ("read", "write", "fanout", "realtime")}
     boto: dict[str, bool] = {}
     for _ in range(n):  # interleaved, so machine load hits every function alike
         for fn in times:
@@ -335,7 +337,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
-    ap.add_argument("--sections", default="assembly,aggregation,ranking,read,fanout,reactions,social,coldstart,load")
+    ap.add_argument("--sections", default="assembly,aggregation,ranking,read,fanout,reactions,social,coldstart,load,realtime")
     args = ap.parse_args()
     sections = args.sections.split(",")
     backends = [b for b in args.backends.split(",") if b]
@@ -385,6 +387,10 @@ def main() -> int:
             print()
         if "coldstart" in sections:
             print("\n".join(section_coldstart(args.quick)), "\n")
+        if "realtime" in sections:
+            subprocess.run([sys.executable, str(HERE / "bench_realtime.py")] + (["--quick"] if args.quick else []),
+                           check=True)
+            print()
         if "load" in sections:  # the local stack end to end; SQLite only (feedline dev's default)
             subprocess.run([sys.executable, str(HERE / "bench_load.py")] + (["--quick"] if args.quick else []),
                            check=True)

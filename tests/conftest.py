@@ -65,6 +65,7 @@ class DevServer:
 
     def __init__(self, tmp: Path, extra_env: dict[str, str] | None = None):
         self.port = free_port()
+        self.faye_port = free_port()
         config = tmp / "feedline.json"
         config.write_text(json.dumps({"feed_groups": FEED_GROUPS}))
         env = dict(os.environ)
@@ -79,7 +80,7 @@ class DevServer:
         self.env = env  # tests open the server's stores with Settings.from_env(server.env)
         self.log = open(tmp / "server.log", "w+")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "feedline.cli", "dev", "--port", str(self.port)],
+            [sys.executable, "-m", "feedline.cli", "dev", "--port", str(self.port), "--faye-port", str(self.faye_port)],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         try:
@@ -89,6 +90,7 @@ class DevServer:
             self.log.seek(0)
             raise RuntimeError(self.log.read()) from None
         self.base_url = f"http://localhost:{self.port}"
+        self.faye_url = f"http://localhost:{self.faye_port}/faye/"
 
     def stop(self) -> None:
         stop_process(self.proc)

@@ -46,6 +46,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     tpl = template.load(args.template)
+    faye_app, faye_server = _start_faye(settings, args)  # before the stack: its runtimes publish into the hub
     stack = LocalStack(tpl, settings, concurrency=args.concurrency)
     poller = None
     if settings.queue == "sqs":
@@ -60,7 +61,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
                            lambda event: stack.invoke(consumer.name, event),
                            batch_size=args.batch_size, visibility_timeout=args.visibility_timeout)
         poller.start()
-    server = make_server(stack, args.host, args.port, args.verbose)
+    server = make_server(stack, args.host, args.port, args.verbose, faye=faye_app)
     where = settings.sqlite_path if settings.storage == "sqlite" else ",".join(settings.cassandra_hosts)
     print(f"feedline dev: http://{args.host}:{server.port}/api/v1.0/  "
           f"(storage {settings.storage} at {where}, queue {settings.queue}/{settings.delivery}, "
@@ -70,8 +71,33 @@ def cmd_dev(args: argparse.Namespace) -> int:
     finally:
         if poller is not None:
             poller.stop()
+        if faye_server is not None:
+            faye_server.stop()
         stack.close()
     return 0
+
+
+def _start_faye(settings, args: argparse.Namespace):
+    """Realtime (Faye) for stream-js's ``feed.subscribe()``: its hub becomes the publisher of this
+    process's runtimes; the endpoint is served at ``/faye`` on the API port and on ``--faye-port``
+    (stream-js's LOCAL_FAYE default is 9999). ``(None, None)`` when off (``--faye-port -1``)."""
+    if args.faye_port < 0:
+        return None, None
+    from feedline.local.faye import FayeServer, build
+    from feedline.realtime import publisher
+
+    app, hub = build(settings.app)
+    publisher.install(hub)
+    server = None
+    try:
+        server = FayeServer(app, args.host, args.faye_port)
+    except OSError as exc:
+        print(f"feedline dev: faye is served on the API port only: cannot listen on {args.host}:{args.faye_port} "
+              f"({exc}); pick another with --faye-port", file=sys.stderr)
+    else:
+        server.start()
+        print(f"feedline dev: faye http://{args.host}:{server.port}/faye/  (app_id {settings.app.app_id})", flush=True)
+    return app, server
 
 
 def cmd_dlq_redrive(args: argparse.Namespace) -> int:
@@ -164,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="execution environments per function, as Lambda's concurrency (default: cores + 4)")
     dev.add_argument("--batch-size", type=int, default=10, help="SQS poller batch size (--queue sqs)")
     dev.add_argument("--visibility-timeout", type=int, default=30, help="SQS poller visibility timeout, s")
+    dev.add_argument("--faye-port", type=int, default=9999,
+                     help="realtime (Faye) port, stream-js's LOCAL_FAYE default 9999 (0: any free port, -1: off)")
     dev.add_argument("-v", "--verbose", action="store_true")
     dev.set_defaults(func=cmd_dev)
 

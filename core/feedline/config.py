@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -37,6 +38,12 @@ ENV_CASSANDRA_PASSWORD = "FEEDLINE_CASSANDRA_PASSWORD"  # noqa: S105 - a variabl
 ENV_FANOUT_CHUNK = "FEEDLINE_FANOUT_CHUNK_SIZE"
 ENV_INLINE_FANOUT = "FEEDLINE_INLINE_FANOUT"
 ENV_DLQ_URL = "FEEDLINE_DLQ_URL"
+#: the app id stream-js puts in realtime channel names (``stream.connect(key, secret, app_id)``)
+ENV_APP_ID = "FEEDLINE_APP_ID"
+#: the API Gateway management endpoint of the realtime WebSocket API (AWS; unset: no push)
+ENV_REALTIME_ENDPOINT = "FEEDLINE_REALTIME_ENDPOINT"
+#: the app id when none is configured (docs/api.md §16)
+DEFAULT_APP_ID = "local"
 
 FLAT, AGGREGATED, NOTIFICATION = "flat", "aggregated", "notification"
 GROUP_TYPES = (FLAT, AGGREGATED, NOTIFICATION)
@@ -94,6 +101,8 @@ class AppConfig:
     api_key: str
     api_secret: str
     groups: Mapping[str, FeedGroup] = field(default_factory=default_groups)
+    #: realtime channels are ``/site-{app_id}-feed-...`` (letters, digits, _)
+    app_id: str = DEFAULT_APP_ID
 
     def group(self, slug: str) -> FeedGroup:
         try:
@@ -124,6 +133,8 @@ class Settings:
     #: audiences up to this many followers are written by the write function itself (0: never)
     inline_fanout: int = 0
     dlq_url: str = ""
+    #: where the write and fan-out functions push realtime messages (API Gateway management API)
+    realtime_endpoint: str = ""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -149,7 +160,10 @@ class Settings:
         groups = default_groups()
         if "feed_groups" in file_data:
             groups = {n: FeedGroup.from_dict(n, d) for n, d in file_data["feed_groups"].items()}
-        app = AppConfig(key, secret, groups)
+        app_id = env.get(ENV_APP_ID) or str(file_data.get("app_id") or DEFAULT_APP_ID)
+        if not re.fullmatch(r"[A-Za-z0-9_]+", app_id):
+            raise RuntimeError(f"{ENV_APP_ID} must be letters, digits and _ (it is part of channel names)")
+        app = AppConfig(key, secret, groups, app_id)
         storage = env.get(ENV_STORAGE, "sqlite")
         if storage not in ("sqlite", "cassandra"):
             raise RuntimeError(f"{ENV_STORAGE} must be sqlite or cassandra")
@@ -174,4 +188,5 @@ class Settings:
             fanout_chunk_size=int(env.get(ENV_FANOUT_CHUNK, "500")),
             inline_fanout=int(env.get(ENV_INLINE_FANOUT, "0")),
             dlq_url=env.get(ENV_DLQ_URL, ""),
+            realtime_endpoint=env.get(ENV_REALTIME_ENDPOINT, ""),
         )

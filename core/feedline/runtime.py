@@ -22,6 +22,7 @@ from feedline.fanout.queue import EmbeddedQueue, FanoutQueue, SqsQueue
 from feedline.feeds.service import FeedService
 from feedline.follows.service import FollowService
 from feedline.reactions.service import ReactionService
+from feedline.realtime import publisher as realtime
 from feedline.storage import open_stores
 from feedline.stores import Stores
 from feedline.users.service import UserService
@@ -32,6 +33,8 @@ class Runtime:
     settings: Settings
     stores: Stores
     queue: FanoutQueue
+    #: realtime push (None: ``realtime_publisher(settings, stores)`` decides)
+    publisher: realtime.Publisher | None = None
     feeds: FeedService = field(init=False)
     activities: ActivityService = field(init=False)
     follows: FollowService = field(init=False)
@@ -42,7 +45,9 @@ class Runtime:
 
     def __post_init__(self) -> None:
         app = self.settings.app
-        self.feeds = FeedService(app, self.stores)
+        if self.publisher is None:
+            self.publisher = realtime_publisher(self.settings, self.stores)
+        self.feeds = FeedService(app, self.stores, self.publisher)
         self.activities = ActivityService(app, self.stores, self.feeds, self.queue,
                                           inline_fanout=self.settings.inline_fanout)
         self.follows = FollowService(app, self.stores, self.feeds)
@@ -66,7 +71,21 @@ def default_deliver(runtime_ref: list) -> Callable[[dict], dict]:
     return deliver
 
 
-def build(settings: Settings, *, stores: Stores | None = None, queue: FanoutQueue | None = None) -> Runtime:
+def realtime_publisher(settings: Settings, stores: Stores) -> realtime.Publisher:
+    """The process's installed publisher (``feedline dev``'s hub), else API Gateway's management
+    API when an endpoint is configured (the deployed write and fan-out functions), else none."""
+    found = realtime.installed()
+    if found is not None:
+        return found
+    if settings.realtime_endpoint:
+        from feedline.realtime.aws import ApiGatewayPublisher
+
+        return ApiGatewayPublisher(settings.app.app_id, stores.realtime, settings.realtime_endpoint)
+    return realtime.NullPublisher()
+
+
+def build(settings: Settings, *, stores: Stores | None = None, queue: FanoutQueue | None = None,
+          publisher: realtime.Publisher | None = None) -> Runtime:
     stores = stores or open_stores(settings)
     ref: list = []
     if queue is None:
@@ -74,7 +93,7 @@ def build(settings: Settings, *, stores: Stores | None = None, queue: FanoutQueu
             queue = SqsQueue(settings.queue_url, settings.sqs_endpoint)
         else:
             queue = EmbeddedQueue(default_deliver(ref), settings.delivery)
-    rt = Runtime(settings, stores, queue)
+    rt = Runtime(settings, stores, queue, publisher)
     ref.append(rt)
     return rt
 

@@ -16,6 +16,7 @@ from feedline.collections.store import CollectionStore
 from feedline.feeds.store import MarkStore, TimelineStore
 from feedline.follows.store import FollowStore
 from feedline.reactions.store import ReactionStore
+from feedline.realtime.store import SubscriptionStore
 from feedline.users.store import UserStore
 
 
@@ -25,6 +26,8 @@ class Stores:
     timelines: TimelineStore
     marks: MarkStore
     follows: FollowStore
+    #: realtime connections and subscriptions (the AWS path's push)
+    realtime: SubscriptionStore
     reactions: ReactionStore
     users: UserStore
     collections: CollectionStore

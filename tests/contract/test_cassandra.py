@@ -21,6 +21,7 @@ from .event_store_contract import EventStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
 from .reaction_store_contract import ReactionStoreContract
+from .realtime_store_contract import RealtimeStoreContract
 from .support import feed, key
 from .timeline_store_contract import TimelineStoreContract
 from .user_store_contract import UserStoreContract
@@ -89,6 +90,10 @@ class TestCassandraFollows(FollowStoreContract):
 
 
 class TestCassandraReactions(ReactionStoreContract):
+    pass
+
+
+class TestCassandraRealtime(RealtimeStoreContract):
     pass
 
 

@@ -12,6 +12,7 @@ from .event_store_contract import EventStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
 from .reaction_store_contract import ReactionStoreContract
+from .realtime_store_contract import RealtimeStoreContract
 from .timeline_store_contract import TimelineStoreContract
 from .user_store_contract import UserStoreContract
 
@@ -50,6 +51,10 @@ class TestSQLiteMarks(MarkStoreContract):
 
 
 class TestSQLiteFollows(FollowStoreContract):
+    pass
+
+
+class TestSQLiteRealtime(RealtimeStoreContract):
     pass
 
 

@@ -32,7 +32,8 @@ def call(stack, method, path, body=None):
 
 def test_template_routes_match_like_api_gateway():
     t = template.load(ROOT / "template.yaml")
-    assert {r.function for r in t.routes} == {"WriteFunction", "ReadFunction"}
+    assert {r.function for r in t.routes} == {"WriteFunction", "ReadFunction", "RealtimeFunction"}
+    assert t.match("POST", "/faye")[0].function == "RealtimeFunction"  # the Faye handshake over HTTP
     route, params = t.match("GET", "/api/v1.0/feed/user/1/")
     assert route.function == "ReadFunction" and params == {"proxy": "feed/user/1/"}
     assert t.match("POST", "/api/v1.0/feed/user/1/")[0].function == "WriteFunction"

@@ -77,7 +77,7 @@ class ActivityService:
         store.put_activities([record(a, fid) for a in activities])
         home = self.feeds.kind(fid)
         if not home.entry_needs_body:  # one write for the whole batch
-            timelines.add_entries(fid, [home.entry(fid, a.key, None, None) for a in activities])
+            self.feeds.place_own(fid, [(a.key, a.body) for a in activities])
         messages = []
         for act in activities:
             self.feeds.place(act.key, act.to if not home.entry_needs_body else (fid, *act.to), None, act.body)
@@ -91,7 +91,7 @@ class ActivityService:
             # every feed a new activity reached (incl. followers written inline) gives it back
             new = [a for a in activities if a.key not in existing]
             for act in new:
-                timelines.remove_from_feeds(act.key, [f for f, _ in timelines.feeds_of_activity(act.key)])
+                self.feeds.take_out(act.key, [f for f, _ in timelines.feeds_of_activity(act.key)])
             if new:
                 store.delete_activities([a.key for a in new])
             raise
@@ -128,7 +128,7 @@ class ActivityService:
                 for target in ujson.loads(rec.body).get("to") or ():
                     sources.append(target)
             for feed in sources:
-                timelines.remove_entries(feed, [key])
+                self.feeds.remove_entries(feed, [key])
             self.queue.send([FanoutMessage("remove", ids.key_to_uuid(key), s) for s in sources])
 
     # ---- look-ups ---------------------------------------------------------------------------
@@ -190,7 +190,8 @@ class ActivityService:
             self.feeds.kind(f)
         [act] = self.validate([payload])
         self.stores.activities.put_activities([record(act, None)])
-        self.feeds.place(act.key, feeds, None, act.body)
+        # Stream's add_to_many sends no realtime messages (docs/api.md §16)
+        self.feeds.place(act.key, feeds, None, act.body, announce=False)
         return act
 
     def change_targets(self, fid: str, change: TargetsChange) -> tuple[bytes, list[str], list[str]]:
@@ -216,7 +217,7 @@ class ActivityService:
         self.stores.activities.put_activities([record(act, None)])
         self.feeds.place(key, added, None, act.body)
         for t in removed:
-            self.stores.timelines.remove_entries(t, [key])
+            self.feeds.remove_entries(t, [key])
         self.queue.send([FanoutMessage("add", act.id, t) for t in added if self.feeds.kind(t).fans_out]
                         + [FanoutMessage("remove", act.id, t) for t in removed if self.feeds.kind(t).fans_out])
         return act.body, added, removed
@@ -229,7 +230,7 @@ class ActivityService:
         for key in dict.fromkeys(keys):
             feeds = [f for f, _ in timelines.feeds_of_activity(key)]
             if feeds:
-                timelines.remove_from_feeds(key, feeds)
+                self.feeds.take_out(key, feeds)
                 entries += len(feeds)
             if store.get_activities([key]):
                 store.delete_activities([key])

@@ -86,7 +86,7 @@ class Fanout:
         timelines = self.stores.timelines
         feeds = [feed for feed, origin in timelines.feeds_of_activity(key) if origin == source]
         if feeds:
-            timelines.remove_from_feeds(key, feeds)
+            self.feeds.take_out(key, feeds)
         if not timelines.feeds_of_activity(key):
             self.stores.activities.delete_activities([key])
         return len(feeds)

@@ -29,6 +29,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from feedline.local.asgi import LocalApi
+from feedline.local.faye import FayeApp, WithFaye
 from feedline.local.runner import LocalStack
 
 log = logging.getLogger("feedline.dev")
@@ -106,8 +107,11 @@ def listen(host: str, port: int, backlog: int) -> socket.socket:
 class DevServer:
     """The uvicorn server of one ``LocalStack``: ``serve()`` blocks until SIGINT/SIGTERM, then drains."""
 
-    def __init__(self, stack: LocalStack, host: str, port: int, verbose: bool = False, backlog: int = 2048):
-        self.app = LocalApi(stack)
+    def __init__(self, stack: LocalStack, host: str, port: int, verbose: bool = False, backlog: int = 2048,
+                 faye: FayeApp | None = None):
+        api = LocalApi(stack)
+        # realtime (stream-js's feed.subscribe()) at /faye on this port too, WebSocket and long-polling
+        self.app: LocalApi | WithFaye = WithFaye(api, faye) if faye is not None else api
         self.socket = listen(host, port, backlog)
         self.host = host
         self.port = self.socket.getsockname()[1]
@@ -131,5 +135,6 @@ class DevServer:
         self.server.should_exit = True
 
 
-def make_server(stack: LocalStack, host: str, port: int, verbose: bool = False) -> DevServer:
-    return DevServer(stack, host, port, verbose)
+def make_server(stack: LocalStack, host: str, port: int, verbose: bool = False,
+                faye: FayeApp | None = None) -> DevServer:
+    return DevServer(stack, host, port, verbose, faye=faye)

@@ -20,6 +20,7 @@ from feedline.storage.cassandra.collections import CassandraCollections
 from feedline.storage.cassandra.events import CassandraEvents
 from feedline.storage.cassandra.follows import CassandraFollows
 from feedline.storage.cassandra.reactions import CassandraReactions
+from feedline.storage.cassandra.realtime import CassandraSubscriptions
 from feedline.storage.cassandra.session import CassandraSession, session_options
 from feedline.storage.cassandra.timelines import CassandraMarks, CassandraTimelines
 from feedline.storage.cassandra.users import CassandraUsers
@@ -39,7 +40,8 @@ def open_stores(hosts: Sequence[str] = ("127.0.0.1",), port: int = 9042, keyspac
     activities = CassandraActivities(cs)
     return Stores(activities=activities, timelines=CassandraTimelines(cs, activities), marks=CassandraMarks(cs),
                   follows=CassandraFollows(cs), reactions=CassandraReactions(cs), users=CassandraUsers(cs),
-                  collections=CassandraCollections(cs), events=CassandraEvents(cs), closer=cs.shutdown)
+                  collections=CassandraCollections(cs), events=CassandraEvents(cs), realtime=CassandraSubscriptions(cs),
+                  closer=cs.shutdown)
 
 
 def from_settings(settings: Settings) -> Stores:

@@ -14,6 +14,7 @@ from __future__ import annotations
 TABLES = (
     "activities", "activities_by_foreign_id", "timeline", "timeline_by_origin", "activity_feeds",
     "follows_by_source", "follows_by_target", "following_by_time", "followers_by_time", "marks",
+    "realtime_connections", "realtime_subscribers", "realtime_channels",
     "reactions", "reactions_by_activity", "reactions_by_user", "reactions_by_parent", "reactions_by_parent_user",
     "reaction_counts",
     "users", "collection_items", "events_by_user",
@@ -54,6 +55,17 @@ CQL: dict[str, str] = {
     # ---- notification marks --------------------------------------------------------------------
     "marks_get": "SELECT state FROM marks WHERE feed = ?",
     "marks_put": "INSERT INTO marks (feed, state) VALUES (?, ?)",
+    # ---- realtime (0005): every row expires ------------------------------------------------------
+    "rt_connection_put": "INSERT INTO realtime_connections (connection_id, client_id) VALUES (?, ?) USING TTL ?",
+    "rt_connection_get": "SELECT client_id FROM realtime_connections WHERE connection_id = ?",
+    "rt_connection_delete": "DELETE FROM realtime_connections WHERE connection_id = ?",
+    "rt_subscriber_put": "INSERT INTO realtime_subscribers (channel, connection_id) VALUES (?, ?) USING TTL ?",
+    "rt_subscriber_delete": "DELETE FROM realtime_subscribers WHERE channel = ? AND connection_id = ?",
+    "rt_subscribers_in": "SELECT channel, connection_id FROM realtime_subscribers WHERE channel IN ?",
+    "rt_channel_put": "INSERT INTO realtime_channels (connection_id, channel) VALUES (?, ?) USING TTL ?",
+    "rt_channel_delete": "DELETE FROM realtime_channels WHERE connection_id = ? AND channel = ?",
+    "rt_channels_get": "SELECT channel FROM realtime_channels WHERE connection_id = ?",
+    "rt_channels_drop": "DELETE FROM realtime_channels WHERE connection_id = ?",
     # ---- follows -------------------------------------------------------------------------------
     "by_source_put": "INSERT INTO follows_by_source (source, target, created_us) VALUES (?, ?, ?)",
     "by_source_get": "SELECT created_us FROM follows_by_source WHERE source = ? AND target = ?",

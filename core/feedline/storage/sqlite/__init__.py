@@ -15,6 +15,7 @@ from feedline.storage.sqlite.db import SQLiteDB
 from feedline.storage.sqlite.events import SQLiteEvents
 from feedline.storage.sqlite.follows import SQLiteFollows
 from feedline.storage.sqlite.reactions import SQLiteReactions
+from feedline.storage.sqlite.realtime import SQLiteSubscriptions
 from feedline.storage.sqlite.timelines import SQLiteMarks, SQLiteTimelines
 from feedline.storage.sqlite.users import SQLiteUsers
 from feedline.stores import Stores
@@ -26,7 +27,8 @@ def open_stores(path: str | Path = ":memory:") -> Stores:
     activities = SQLiteActivities(db)
     return Stores(activities=activities, timelines=SQLiteTimelines(db, activities), marks=SQLiteMarks(db),
                   follows=SQLiteFollows(db), reactions=SQLiteReactions(db), users=SQLiteUsers(db),
-                  collections=SQLiteCollections(db), events=SQLiteEvents(db), closer=db.close)
+                  collections=SQLiteCollections(db), events=SQLiteEvents(db), realtime=SQLiteSubscriptions(db),
+                  closer=db.close)
 
 
 __all__ = ["SQLiteDB", "open_stores"]
