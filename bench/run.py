@@ -333,13 +333,55 @@ def section_coldstart(quick: bool) -> list[str]:
     return lines
 
 
+#: sections that are scripts of their own: name -> (script, passes --backends)
+SCRIPTS = {"aggregation": ("bench_aggregation.py", False), "ranking": ("bench_ranking.py", False),
+           "social": ("bench_social.py", True), "realtime": ("bench_realtime.py", False),
+           "load": ("bench_load.py", False)}  # load: the local stack end to end, SQLite (feedline dev's default)
+
+
+def run_script(name: str, quick: bool, backends: list[str]) -> None:
+    script, with_backends = SCRIPTS[name]
+    if not (HERE / script).exists():
+        return
+    cmd = [sys.executable, str(HERE / script)] + (["--backends", ",".join(backends)] if with_backends else [])
+    subprocess.run(cmd + (["--quick"] if quick else []), check=True)
+    print()
+
+
+def section_tables(name: str, quick: bool, backends: list[str], tmp: Path) -> None:
+    if name == "read":
+        print("| read path | median µs | p99 µs | own: wall minus storage calls µs | own: handler thread CPU "
+              "outside storage µs | in storage calls µs |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for replay in (False, True):
+            for b in backends:
+                print("\n".join(section_read(b, quick, tmp, replay=replay)))
+    elif name == "fanout":
+        print("| fan-out | worker (all it writes) | worker rate | raw driver, same timeline rows | raw rate | "
+              "worker rate / raw rate |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for b in backends:
+            print("\n".join(section_fanout(b, quick, tmp)))
+    elif name == "reactions":
+        import bench_reactions
+
+        print("\n".join(bench_reactions.HEADER))
+        for b in backends:
+            print("\n".join(bench_reactions.section(b, quick, tmp, open_backend)))
+    elif name == "assembly":
+        print("\n".join(section_assembly(quick)))
+    elif name == "coldstart":
+        print("\n".join(section_coldstart(quick)))
+    print()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
-    ap.add_argument("--sections", default="assembly,aggregation,ranking,read,fanout,reactions,social,coldstart,load,realtime")
+    ap.add_argument("--sections",
+                    default="assembly,aggregation,ranking,read,fanout,reactions,social,coldstart,load,realtime")
     args = ap.parse_args()
-    sections = args.sections.split(",")
     backends = [b for b in args.backends.split(",") if b]
     from feedline import _ext
 
@@ -347,53 +389,11 @@ def main() -> int:
           f"{os.cpu_count()} cores, Python {platform.python_version()}, "
           f"compiled twins: {not _ext.NO_EXTENSIONS}\n")
     with tempfile.TemporaryDirectory() as tmpdir:
-        tmp = Path(tmpdir)
-        if "assembly" in sections:
-            print("\n".join(section_assembly(args.quick)), "\n")
-        if "aggregation" in sections and (HERE / "bench_aggregation.py").exists():
-            subprocess.run([sys.executable, str(HERE / "bench_aggregation.py")] + (["--quick"] if args.quick else []),
-                           check=True)
-            print()
-        if "ranking" in sections and (HERE / "bench_ranking.py").exists():
-            subprocess.run([sys.executable, str(HERE / "bench_ranking.py")] + (["--quick"] if args.quick else []),
-                           check=True)
-            print()
-        if "read" in sections:
-            print("| read path | median µs | p99 µs | own: wall minus storage calls µs | own: handler thread CPU "
-                  "outside storage µs | in storage calls µs |")
-            print("|---|---:|---:|---:|---:|---:|")
-            for b in backends:
-                print("\n".join(section_read(b, args.quick, tmp)))
-            for b in backends:
-                print("\n".join(section_read(b, args.quick, tmp, replay=True)))
-            print()
-        if "fanout" in sections:
-            print("| fan-out | worker (all it writes) | worker rate | raw driver, same timeline rows | raw rate | "
-                  "worker rate / raw rate |")
-            print("|---|---:|---:|---:|---:|---:|")
-            for b in backends:
-                print("\n".join(section_fanout(b, args.quick, tmp)))
-            print()
-        if "reactions" in sections:
-            import bench_reactions
-
-            print("\n".join(bench_reactions.HEADER))
-            for b in backends:
-                print("\n".join(bench_reactions.section(b, args.quick, tmp, open_backend)))
-            print()
-        if "social" in sections:  # users, collections, analytics events next to a flat read
-            subprocess.run([sys.executable, str(HERE / "bench_social.py"), "--backends", ",".join(backends)]
-                           + (["--quick"] if args.quick else []), check=True)
-            print()
-        if "coldstart" in sections:
-            print("\n".join(section_coldstart(args.quick)), "\n")
-        if "realtime" in sections:
-            subprocess.run([sys.executable, str(HERE / "bench_realtime.py")] + (["--quick"] if args.quick else []),
-                           check=True)
-            print()
-        if "load" in sections:  # the local stack end to end; SQLite only (feedline dev's default)
-            subprocess.run([sys.executable, str(HERE / "bench_load.py")] + (["--quick"] if args.quick else []),
-                           check=True)
+        for name in args.sections.split(","):  # in the order asked
+            if name in SCRIPTS:
+                run_script(name, args.quick, backends)
+            else:
+                section_tables(name, args.quick, backends, Path(tmpdir))
     if "cassandra" in backends:
         drop_bench_keyspace()
     return 0
