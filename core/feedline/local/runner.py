@@ -46,6 +46,8 @@ log = logging.getLogger("feedline.dev")
 
 Response = tuple[int, dict[str, str], bytes]
 JSON_HEADERS = {"content-type": "application/json"}
+#: the API description, served by the local stack (docs/openapi.yaml as JSON)
+OPENAPI_PATH = "/api/v1.0/openapi.json"
 
 
 def default_concurrency() -> int:
@@ -78,6 +80,7 @@ class LocalStack:
                  install: bool = True, concurrency: int | None = None):
         check_formats(settings.app)  # an invalid aggregation format stops the stack at start-up
         self.template = template
+        self._openapi: bytes | None = None
         self.settings = settings
         self.concurrency = concurrency or default_concurrency()
         consumer = template.queue_consumer()
@@ -126,6 +129,8 @@ class LocalStack:
         if tcors is not None and cors.is_preflight(method, lower):
             return cors.preflight(tcors, lower)
         path, _, raw_qs = target.partition("?")
+        if path == OPENAPI_PATH and method in ("GET", "HEAD"):
+            return 200, self._cors(lower, dict(JSON_HEADERS)), self.openapi()
         found = self.template.match(method, path)
         if found is None:
             allowed = self.template.methods(path)
@@ -139,6 +144,17 @@ class LocalStack:
         route, path_params = found
         event = http_event(method, path, raw_qs, headers, body, route.method, route.path, path_params, source_ip)
         return Call(route.function, event, lower, start)
+
+    def openapi(self) -> bytes:
+        """docs/openapi.yaml (beside the template) as JSON: the description the fuzz suite uses."""
+        if self._openapi is None:
+            import yaml
+
+            doc = self.template.path.parent / "docs" / "openapi.yaml"
+            if not doc.exists():
+                return ujson.dumps({"detail": f"no {doc}"}).encode()
+            self._openapi = ujson.dumps(yaml.safe_load(doc.read_text(encoding="utf-8")), ensure_ascii=True).encode()
+        return self._openapi
 
     def respond(self, call: Call, result: Any) -> Response:
         try:

@@ -83,7 +83,7 @@ class Template:
 
     def methods(self, path: str) -> set[str]:
         """The methods some route serves ``path`` with (empty: no route knows the path)."""
-        return {r.method for r in self.routes if r.regex.match(path)}
+        return {r.method for r in self.routes if r.regex.fullmatch(path)}
 
     def queue_consumer(self) -> Function | None:
         """The function fed by an SQS event source (the fan-out function)."""
