@@ -7,6 +7,9 @@ Sections (each reports medians of many interleaved rounds, measured side by side
              median and p99 wall time and Feedline's own CPU (wall minus time inside storage calls)
   fanout     one activity to 1,000 followers through the fan-out worker vs the raw store write
   coldstart  import time of each function in fresh processes
+  cassandra_pages   (with --backends cassandra) each Cassandra read shape next to the bare driver's
+             single-partition read, and fan-out with bodies next to the raw driver's insert:
+             bench/bench_cassandra_pages.py
 Results are printed as Markdown; BENCHMARKS.md records them with the command that produced them.
 """
 
@@ -325,7 +328,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
-    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,coldstart")
+    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,coldstart,cassandra_pages")
     args = ap.parse_args()
     sections = args.sections.split(",")
     backends = [b for b in args.backends.split(",") if b]
@@ -360,6 +363,10 @@ def main() -> int:
             print()
         if "coldstart" in sections:
             print("\n".join(section_coldstart(args.quick)), "\n")
+        if "cassandra_pages" in sections and "cassandra" in backends:
+            import bench_cassandra_pages
+
+            print("\n".join(bench_cassandra_pages.run(args.quick, tmp)), "\n")
     if "cassandra" in backends:
         drop_bench_keyspace()
     return 0

@@ -29,7 +29,8 @@ class FeedService:
 
     def place(self, key: bytes, feeds: Sequence[str], origin: str | None, body: bytes | None = None) -> None:
         """Write one activity into feeds of any kind: feeds whose entry is the key alone in one
-        call, the others (aggregated/notification: a group key rendered from the body) one by one."""
+        call, the others (aggregated/notification: a group key rendered from the body per feed) in
+        another."""
         plain: list[str] = []
         rendered: list[str] = []
         for fid in feeds:
@@ -43,8 +44,7 @@ class FeedService:
             if body is None:
                 body = self.stores.activities.get_bodies([key]).get(key)
             if body is not None:  # gone meanwhile: a removal is propagating
-                for fid in rendered:
-                    timelines.add_entries(fid, [self.kind(fid).entry(fid, key, body, origin)])
+                timelines.place_entries(key, [(fid, self.kind(fid).entry(fid, key, body, origin)) for fid in rendered])
         if plain:
             timelines.add_to_feeds(key, plain, origin)
 

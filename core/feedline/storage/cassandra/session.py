@@ -50,6 +50,9 @@ CONCURRENCY = 128
 #: statements per single-partition batch: within Amazon Keyspaces' 30, and small enough (~50
 #: bytes a row) to stay under Cassandra's batch_size_warn_threshold (5 KiB)
 BATCH_ROWS = 24
+#: and at most this many bytes of values per batch (rows with body copies are up to ~10 KiB): a
+#: group bigger than this goes alone (a warning on the server above 5 KiB, never the 50 KiB failure)
+BATCH_BYTES = 4096
 
 
 def _driver_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
@@ -211,10 +214,15 @@ class CassandraSession:
             with self._lock:
                 stmt = self._prepared.get(name)
                 if stmt is None:
-                    stmt = session.prepare(statements.CQL[name])
+                    stmt = session.prepare(statements.qualified(statements.CQL[name], self.keyspace))
                     stmt.is_idempotent = True  # no counters, no LWT: every statement may be retried
                     self._prepared[name] = stmt
         return stmt
+
+    def timestamp(self) -> int:
+        """A write timestamp (microseconds) from the driver's own monotonic generator: explicit
+        ``USING TIMESTAMP`` values then order with the driver's implicit ones in this process."""
+        return int(self._connect().cluster.timestamp_generator())
 
     def reset(self) -> None:
         """Drop the cluster (its connections, its prepared statements); the next call rebuilds."""
@@ -327,16 +335,18 @@ class Batch:
     def statements(self, prepared: Callable[[str], Any]) -> Iterator[Any]:
         from cassandra.query import BatchStatement, BatchType
 
-        batch, size = None, 0
+        batch, size, nbytes = None, 0, 0
         for group in self.groups:
-            if batch is not None and size + len(group) > BATCH_ROWS:
+            gbytes = sum(len(v) for _, params in group for v in params if isinstance(v, (bytes, str)))
+            if batch is not None and (size + len(group) > BATCH_ROWS or nbytes + gbytes > BATCH_BYTES):
                 yield batch
                 batch = None
             if batch is None:
-                batch, size = BatchStatement(batch_type=BatchType.UNLOGGED), 0
+                batch, size, nbytes = BatchStatement(batch_type=BatchType.UNLOGGED), 0, 0
                 batch.is_idempotent = True
             for name, params in group:
                 batch.add(prepared(name), params)
             size += len(group)
+            nbytes += gbytes
         if batch is not None:
             yield batch
