@@ -91,9 +91,10 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     acts = activities(1000)
     store.activities.put_activities([record(a, "user:bench") for a in acts])
     store.timelines.add_entries("timeline:bench", [Entry(a.key, "user:bench") for a in acts[:200]])
-    # grouped feeds as the write path stores them: 1,000 entries (max_length), 40 groups of 25 (10 actors each)
+    # grouped feeds as the write path stores them (and as bench/run.py's read section): groups of 15
+    # consecutive activities, 10 actors each; 1,000 entries = max_length, the window a read groups
     for fid in ("aggregated:bench", "notification:bench"):
-        store.timelines.add_entries(fid, [Entry(a.key, None, f"group-{i // 25:02d}", f"user:{i % 10}", a.verb)
+        store.timelines.add_entries(fid, [Entry(a.key, None, f"group-{i // 15:02d}", f"user:{i % 10}", a.verb)
                                           for i, a in enumerate(acts)])
     mod = _handler(settings, store)
     cs = store.activities.session
@@ -116,7 +117,7 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
         "aggregated page of 25 groups, end to end": lambda: mod.lambda_handler(events["aggregated"], None),
         "notification page of 25 groups, end to end": lambda: mod.lambda_handler(events["notification"], None),
     }
-    rounds, number = (4, 10) if quick else (60, 15)
+    rounds, number = (4, 10) if quick else (40, 10)
     got: dict[str, list[tuple[float, float]]] = {k: [] for k in shapes}
     for _ in range(rounds):
         for name, fn in shapes.items():

@@ -307,3 +307,19 @@ def test_batches_keep_under_the_byte_budget():
     # 3,000-byte bodies one per batch; the small rows fill up to BATCH_ROWS
     assert [len(b._statements_and_parameters) for b in stmts] == [1, 1, 1, 1, 24, 7]
     assert BATCH_BYTES < 5 * 1024
+
+
+def test_page_bodies_dense_and_sparse(store, monkeypatch):
+    """Members dense in the feed come in one slice; a sparse page falls back to IN for the rest."""
+    f = feed("aggregated")
+    recs = [rec(key(t)) for t in range(60)]
+    store.activities.put_activities(recs)
+    store.timelines.add_entries(f, [Entry(r.key, None, f"g{t % 2}", "a", "v") for t, r in enumerate(recs)])
+    spy = _Spy(store.activities.session, monkeypatch)
+    dense = [key(t) for t in range(40, 50)]
+    assert store.timelines.page_bodies(f, dense) == {k: rec(k).body for k in dense}
+    assert spy.names == ["timeline_bodies_range"]
+    spy.names.clear()
+    sparse = [key(t) for t in (59, 30, 29, 5, 0)]
+    assert store.timelines.page_bodies(f, sparse + [key(99)]) == {k: rec(k).body for k in sparse}
+    assert spy.names[:2] == ["timeline_bodies_range", "concurrent"]

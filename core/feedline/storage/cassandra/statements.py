@@ -54,6 +54,9 @@ CQL: dict[str, str] = {
     "timeline_rows": "SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ? AND key IN ?",
     # the body copies of some entries of one feed: one partition, a clustering IN (aggregated pages)
     "timeline_bodies": "SELECT key, origin, body FROM timeline WHERE feed = ? AND key IN ?",
+    # ... or, when they are dense in the feed (consecutive members), one contiguous slice
+    "timeline_bodies_range": ("SELECT key, origin, body FROM timeline WHERE feed = ? AND key <= ? AND key >= ? "
+                              "LIMIT ?"),
     "by_origin_put": "INSERT INTO timeline_by_origin (feed, origin, key) VALUES (?, ?, ?)",
     "by_origin_delete": "DELETE FROM timeline_by_origin WHERE feed = ? AND origin = ? AND key = ?",
     "by_origin_keys": "SELECT key FROM timeline_by_origin WHERE feed = ? AND origin = ?",

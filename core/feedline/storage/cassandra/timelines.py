@@ -228,8 +228,18 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         """The body copies of ``keys`` in ``feed``'s partition (a clustering IN: one partition, not
         one per activity); keys without a copy come from ``activities``."""
         keys = list(dict.fromkeys(keys))
-        out = {k: b for chunk in chunks(keys) for k, o, b in self.session.rows("timeline_bodies", (feed, chunk))
-               if o is not None and b is not None}
+        if not keys:
+            return {}
+        wanted = set(keys)
+        # A page's members are usually most of the rows between its oldest and newest member: one
+        # contiguous slice of at most twice as many rows is cheaper than an IN of many clustering
+        # keys (one slice per key on the replica). What it misses comes by IN, concurrently.
+        rows = self.session.rows("timeline_bodies_range", (feed, max(keys), min(keys), 2 * len(keys)))
+        out = {k: b for k, o, b in rows if o is not None and b is not None and k in wanted}
+        rest = [k for k in keys if k not in out]
+        if rest and len(rows) == 2 * len(keys):  # the slice stopped early: a sparse page
+            found = self.session.concurrent(("timeline_bodies", (feed, chunk)) for chunk in chunks(rest))
+            out.update((k, b) for rs in found for k, o, b in rs.current_rows if o is not None and b is not None)
         missing = [k for k in keys if k not in out]
         if missing:
             out.update(self.activities.get_bodies(missing))
@@ -263,7 +273,9 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         if not rows:
             return [], [], [], [], []
         keys, origins, groups, actors, verbs = (list(col) for col in zip(*rows))
-        return keys, [from_origin(o) for o in origins], groups, actors, verbs
+        if OWN in origins:  # inline, not from_origin(): 1,000 calls per read cost ~0.1 ms
+            origins = [None if o == OWN else o for o in origins]
+        return keys, origins, groups, actors, verbs
 
     def has_entry(self, feed: str, key: bytes) -> bool:
         return any(r[0] is not None for r in self.session.rows("timeline_has", (feed, key)))
