@@ -335,9 +335,10 @@ class Batch:
     def statements(self, prepared: Callable[[str], Any]) -> Iterator[Any]:
         from cassandra.query import BatchStatement, BatchType
 
+        one = len(self.groups) == 1  # the fan-out's case (one feed's rows): nothing to split or size
         batch, size, nbytes = None, 0, 0
         for group in self.groups:
-            gbytes = sum(len(v) for _, params in group for v in params if isinstance(v, (bytes, str)))
+            gbytes = 0 if one else sum(len(v) for _, params in group for v in params if isinstance(v, (bytes, str)))
             if batch is not None and (size + len(group) > BATCH_ROWS or nbytes + gbytes > BATCH_BYTES):
                 yield batch
                 batch = None
