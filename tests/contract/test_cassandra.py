@@ -323,3 +323,27 @@ def test_page_bodies_dense_and_sparse(store, monkeypatch):
     sparse = [key(t) for t in (59, 30, 29, 5, 0)]
     assert store.timelines.page_bodies(f, sparse + [key(99)]) == {k: rec(k).body for k in sparse}
     assert spy.names[:2] == ["timeline_bodies_range", "concurrent"]
+
+
+def test_without_body_copies_pages_join_bodies_as_before(cassandra_settings):
+    """Amazon Keyspaces mode: no USING TIMESTAMP anywhere, no copies; pages read bodies by IN."""
+    from tests.cassandra_support import truncate_all
+
+    s = from_settings(cassandra_settings)
+    s.activities.session.body_copies = False
+    try:
+        truncate_all(s)
+        k, src, f, agg = key(1), feed(), feed("timeline"), feed("aggregated")
+        s.activities.put_activities([rec(k)])
+        s.timelines.add_entries(src, [Entry(k, None)])
+        s.timelines.add_to_feeds(k, [f], src)
+        s.timelines.place_entries(k, [(agg, Entry(k, src, "g", "a", "v"))])
+        assert _raw_body(s, f, k) is None and _raw_body(s, src, k) is None
+        assert s.timelines.read_page(f, 5) == [(k, rec(k).body, src)]
+        assert s.timelines.page_bodies(agg, [k]) == {k: rec(k).body}
+        s.activities.put_activities([ActivityRecord(k, b'{"v":2}')])
+        assert s.timelines.refresh_copies(k) == (0, None)
+        assert s.timelines.read_page(f, 5) == [(k, b'{"v":2}', src)] and s.activities.versions([k]) == {}
+    finally:
+        truncate_all(s)
+        s.close()

@@ -25,6 +25,12 @@ class CassandraActivities(CassandraRole, ActivityStore):
             latest[r.key] = r
         recs = list(latest.values())
         self.session.concurrent(("foreign_id_put", (r.foreign_id, r.key)) for r in recs if r.foreign_id)
+        if not self.session.body_copies:  # no versions to keep: the driver's own timestamp
+            self.session.concurrent(
+                ("activity_put_unversioned", (key_uuid(r.key), r.body, r.foreign_id,
+                                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb))
+                for r in recs)
+            return
         version = self.session.timestamp()
         self.session.concurrent(
             ("activity_put", (key_uuid(r.key), r.body, r.foreign_id,
@@ -43,7 +49,10 @@ class CassandraActivities(CassandraRole, ActivityStore):
 
     def versions(self, keys: Sequence[bytes]) -> dict[bytes, tuple[bytes, int]]:
         """``{key: (body, version)}`` of the stored activities among ``keys``; the version is the
-        body's write time (microseconds), the timestamp its copies are written at."""
+        body's write time (microseconds), the timestamp its copies are written at. Empty when
+        the session keeps no body copies (then no copy is written or refreshed)."""
+        if not self.session.body_copies:
+            return {}
         return {uuid_key(u): (body or b"", int(ver)) for u, body, ver in self._by_ids("activity_versions", keys)
                 if ver is not None}
 

@@ -79,6 +79,10 @@ def session_options(settings: Settings) -> dict[str, Any]:
         import ssl
 
         options["protocol_version"] = 4
+        # Keyspaces refuses USING TIMESTAMP unless a table has client-side timestamps turned on,
+        # and even then timestamps older than 2 days: no versioned body copies there (pages join
+        # bodies by IN, as before migration 0004; see infra/cassandra/DESIGN.md, Portability)
+        options["body_copies"] = False
         ctx = ssl.create_default_context()
         ctx.check_hostname = True
         ctx.verify_mode = ssl.CERT_REQUIRED
@@ -109,6 +113,7 @@ class CassandraSession:
                  idle_reconnect_s: float = IDLE_RECONNECT_S,
                  reconnect_delay_s: float = RECONNECT_DELAY_S,
                  consistency: str = "LOCAL_QUORUM",
+                 body_copies: bool = True,
                  ssl_context: Any = None,
                  auth_provider: Any = None,
                  clock: Callable[[], float] = time.monotonic):
@@ -122,6 +127,8 @@ class CassandraSession:
         self.idle_reconnect_s = idle_reconnect_s
         self.reconnect_delay_s = reconnect_delay_s
         self.consistency = consistency
+        #: timeline rows carry versioned copies of activity bodies (off: pages read bodies by IN)
+        self.body_copies = body_copies
         self.ssl_context = ssl_context
         self.auth_provider = auth_provider
         self.clock = clock

@@ -28,6 +28,9 @@ CQL: dict[str, str] = {
     # activity's version, the one its copies in timelines are written at (see timelines.py).
     "activity_put": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb) "
                      "VALUES (?, ?, ?, ?, ?, ?) USING TIMESTAMP ?"),
+    # sessions without body copies (Amazon Keyspaces): no explicit timestamp
+    "activity_put_unversioned": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)"),
     # bodies with their version: WRITETIME(body) is the timestamp the row was written at
     "activity_versions": "SELECT id, body, WRITETIME(body) FROM activities WHERE id IN ?",
     # a few partitions by IN: one request (the coordinator fans out) instead of one per id; a

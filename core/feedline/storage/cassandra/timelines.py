@@ -230,6 +230,8 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {}
+        if not self.session.body_copies:
+            return self.activities.get_bodies(keys)
         wanted = set(keys)
         # A page's members are usually most of the rows between its oldest and newest member: one
         # contiguous slice of at most twice as many rows is cheaper than an IN of many clustering
