@@ -15,6 +15,9 @@ Sections (each reports medians of many interleaved rounds, measured side by side
   load       `feedline dev` on SQLite under 1, 8, 32 clients (bench/bench_load.py): req/s, p50/p99
              per operation, errors, and every acknowledged write checked in every feed it must reach
   realtime   publish fan-out of feedline dev's Faye endpoint, subscribers/s (bench_realtime.py)
+  cassandra_pages   (with --backends cassandra) each Cassandra read shape next to the bare driver's
+             single-partition read, and fan-out with bodies next to the raw driver's insert:
+             bench/bench_cassandra_pages.py
 Results are printed as Markdown; BENCHMARKS.md records them with the command that produced them.
 """
 
@@ -372,6 +375,12 @@ def section_tables(name: str, quick: bool, backends: list[str], tmp: Path) -> No
         print("\n".join(section_assembly(quick)))
     elif name == "coldstart":
         print("\n".join(section_coldstart(quick)))
+    elif name == "cassandra_pages":  # Cassandra only: each read shape next to the bare driver
+        if "cassandra" not in backends:
+            return
+        import bench_cassandra_pages
+
+        print("\n".join(bench_cassandra_pages.run(quick, tmp)))
     print()
 
 
@@ -380,7 +389,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
     ap.add_argument("--sections",
-                    default="assembly,aggregation,ranking,read,fanout,reactions,social,coldstart,load,realtime")
+                    default="assembly,aggregation,ranking,read,fanout,reactions,social,coldstart,load,realtime,"
+                            "cassandra_pages")
     args = ap.parse_args()
     backends = [b for b in args.backends.split(",") if b]
     from feedline import _ext

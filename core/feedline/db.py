@@ -1,7 +1,9 @@
 """Cassandra schema migrations: ``migrate(settings)`` brings a keyspace up to date.
 
 Migrations are the package files ``feedline/storage/cassandra/migrations/NNNN_name.cql``, applied in order, each
-once. What was applied is recorded in the keyspace's ``schema_migrations`` table with a checksum
+once. A migration may carry a data step, ``NNNN_name.py`` beside it (or alone), whose
+``migrate(session, keyspace)`` runs after the file's CQL (on a session bound to the keyspace) and
+must be idempotent: it is run again if the migration was interrupted. What was applied is recorded in the keyspace's ``schema_migrations`` table with a checksum
 of the file, so running ``migrate`` again does nothing, and a file edited after it was applied
 is an error (write a new migration instead). A migration interrupted half-way is safely applied
 again: files use ``CREATE ... IF NOT EXISTS``, and an ``ALTER TABLE ... ADD`` whose column is
@@ -14,6 +16,7 @@ start: concurrent schema changes of one table can leave Cassandra's nodes disagr
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import re
 from collections.abc import Mapping
@@ -34,7 +37,7 @@ LOCAL_REPLICATION: Mapping[str, Any] = {"class": "SimpleStrategy", "replication_
 #: DDL can take longer than a data request (schema agreement across nodes)
 DDL_TIMEOUT_S = 30.0
 
-_FILE = re.compile(r"(\d{4})_([a-z0-9_]+)\.cql")
+_FILE = re.compile(r"(\d{4})_([a-z0-9_]+)\.(cql|py)")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,47}")
 _STRATEGY = re.compile(r"[A-Za-z][A-Za-z0-9_.]*")
 _ALTER_ADD = re.compile(r"^\s*ALTER\s+TABLE\s+\S+\s+ADD\s", re.IGNORECASE)
@@ -49,11 +52,31 @@ class Migration:
     version: str
     name: str
     path: Path
+    #: the CQL text ("" for a data step alone)
     text: str
+    #: the data step ``NNNN_name.py``, if any
+    script: Path | None = None
 
     @property
     def checksum(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()
+        """Of the CQL text, and of the data step's source when there is one (a CQL-only
+        migration keeps the checksum it was recorded with before data steps existed)."""
+        text = self.text if self.script is None else f"{self.text}\n-- data step --\n{self.script.read_text()}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def run_data_step(self, session: Any, keyspace: str) -> Any:
+        """Run the data step (if any); what its ``migrate`` returns."""
+        if self.script is None:
+            return None
+        spec = importlib.util.spec_from_file_location(f"feedline_migration_{self.version}", self.script)
+        if spec is None or spec.loader is None:
+            raise MigrationError(f"{self.script.name}: cannot be loaded")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        step = getattr(module, "migrate", None)
+        if not callable(step):
+            raise MigrationError(f"{self.script.name}: a data step defines migrate(session, keyspace)")
+        return step(session, keyspace)
 
     def statements(self) -> list[str]:
         """The CQL statements of the file: ``--`` comments dropped, split on ``;``."""
@@ -65,12 +88,19 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
     directory = directory or MIGRATIONS_DIR
     if not directory.is_dir():
         raise MigrationError(f"no migrations folder at {directory} (a broken install?)")
-    found = []
-    for path in sorted(directory.glob("*.cql")):
+    parts: dict[tuple[str, str], dict[str, Path]] = {}
+    for path in sorted([*directory.glob("*.cql"), *directory.glob("*.py")]):
+        if path.name == "__init__.py":
+            continue
         m = _FILE.fullmatch(path.name)
         if m is None:
-            raise MigrationError(f"{path.name}: migration files are named NNNN_name.cql")
-        found.append(Migration(m.group(1), m.group(2), path, path.read_text()))
+            raise MigrationError(f"{path.name}: migration files are named NNNN_name.cql (and NNNN_name.py)")
+        parts.setdefault((m.group(1), m.group(2)), {})[m.group(3)] = path
+    found = []
+    for (version, name), files in sorted(parts.items()):
+        cql, script = files.get("cql"), files.get("py")
+        found.append(Migration(version, name, cql if cql is not None else files["py"],
+                               cql.read_text() if cql is not None else "", script))
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
         raise MigrationError(f"two migrations share a version in {directory}")
@@ -158,6 +188,7 @@ def migrate(settings: Settings, *, replication: Mapping[str, Any] | None = None,
             if not cluster.control_connection.wait_for_schema_agreement():
                 raise MigrationError(f"nodes disagree on the schema after {m.path.name}: "
                                      "retry when they agree")
+            m.run_data_step(session, keyspace)  # idempotent: recorded only once it finished
             session.execute(record, (m.version, m.name, m.checksum, datetime.now(UTC)))
             applied.append(f"{m.version}_{m.name}")
     finally:

@@ -22,7 +22,7 @@ from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
 from .reaction_store_contract import ReactionStoreContract
 from .realtime_store_contract import RealtimeStoreContract
-from .support import feed, key
+from .support import feed, key, rec
 from .timeline_store_contract import TimelineStoreContract
 from .user_store_contract import UserStoreContract
 
@@ -268,3 +268,173 @@ def test_a_stale_rewrite_landing_late_loses_to_the_newer_one(store, what):
         assert children_of(store, parent.id)["children_counts"] == {"like": 2}
     else:
         assert store.reactions.reaction_counts(a) == {"comment": 1, "like": 2}
+
+
+# ---- body copies in timeline rows (issue 14) -------------------------------------------------------
+class _Spy:
+    """Records the statement names a store runs (to count requests per read)."""
+
+    def __init__(self, session, monkeypatch):
+        self.names: list[str] = []
+        for method in ("rows", "pages", "write", "concurrent"):
+            real = getattr(session, method)
+
+            def spy(*args, _real=real, _method=method, **kwargs):
+                first = args[0]
+                self.names.append(first if isinstance(first, str) else _method)
+                return _real(*args, **kwargs)
+            monkeypatch.setattr(session, method, spy)
+
+
+def _raw_body(store, f, k):
+    rows = store.activities.session.rows("timeline_bodies", (f, [k]))
+    return rows[0][2] if rows else "no row"
+
+
+def test_a_flat_page_is_one_single_partition_read(store, monkeypatch):
+    f = feed()
+    recs = [rec(key(t)) for t in range(30)]
+    store.activities.put_activities(recs)
+    store.timelines.add_entries(f, [Entry(r.key, None) for r in recs])
+    spy = _Spy(store.activities.session, monkeypatch)
+    page = store.timelines.read_page(f, 25, rng=Range(lt=key(29)))
+    assert [k for k, _, _ in page] == [key(t) for t in range(28, 3, -1)] and page[0][1] == rec(key(28)).body
+    assert spy.names == ["page_read:lt:"]
+
+
+def test_an_older_body_never_overwrites_a_newer_one(store):
+    """Copies are written at the activity's version: a late or redelivered write of an older body
+    (a fan-out chunk, a refresh) loses, whatever order the writes arrive in."""
+    k, src, f = key(1), feed(), feed("timeline")
+    store.activities.put_activities([ActivityRecord(k, b'{"v":1}')])
+    old = store.activities.versions([k])[k]
+    store.timelines.add_to_feeds(k, [f], src)
+    store.activities.put_activities([ActivityRecord(k, b'{"v":2}')])
+    new = store.activities.versions([k])[k]
+    assert new[1] > old[1] and store.timelines.refresh_copies(k) == (1, None)
+    store.activities.session.write("copy_body_put", (old[1], old[0], f, k))  # a late writer of v1
+    store.timelines.add_to_feeds(k, [f], src)  # a redelivered fan-out chunk
+    assert store.timelines.read_page(f, 5) == [(k, b'{"v":2}', src)]
+
+
+def test_a_copy_written_while_the_activity_changes_is_rewritten(store, monkeypatch):
+    """The fan-out read v1, then an update stored v2 and refreshed the copies it found in the
+    reverse index (not this one yet), then the fan-out wrote v1: its re-read of the version fixes it."""
+    k, src, f = key(2), feed(), feed("timeline")
+    store.activities.put_activities([ActivityRecord(k, b'{"v":1}')])
+    real = store.activities.versions
+    calls = []
+
+    def versions(keys):
+        got = real(keys)
+        calls.append(keys)
+        if len(calls) == 1:  # right after the fan-out read v1: the update lands
+            store.activities.put_activities([ActivityRecord(k, b'{"v":2}')])
+            assert store.timelines.refresh_copies(k) == (0, None)  # (its own version read is call 2)
+        return got
+    monkeypatch.setattr(store.timelines, "versions", versions)
+    store.timelines.add_to_feeds(k, [f], src)
+    assert len(calls) == 3 and store.timelines.read_page(f, 5) == [(k, b'{"v":2}', src)]
+
+
+def test_ghost_rows_are_skipped_and_pages_fill_up(store):
+    """A refresh that wrote a body after its entry was deleted leaves a row without origin
+    (the reverse index still listed the feed, as after a crash between the two deletes)."""
+    f = feed("timeline")
+    recs = [rec(key(t)) for t in range(6)]
+    store.activities.put_activities(recs)
+    store.timelines.add_entries(f, [Entry(r.key, "user:o") for r in recs])
+    s = store.activities.session
+    s.concurrent([("timeline_delete", (f, key(t))) for t in (5, 3)])  # the index rows stay
+    store.activities.put_activities([ActivityRecord(key(t), b'{"v":2}') for t in (5, 3)])
+    for t in (5, 3):
+        store.timelines.refresh_copies(key(t))
+        assert _raw_body(store, f, key(t)) == b'{"v":2}'  # the ghost
+    want = [key(4), key(2), key(1)]
+    assert [k for k, _, _ in store.timelines.read_page(f, 3)] == want
+    assert [e.key for e in store.timelines.read_entries(f, 3)] == want
+    assert list(store.timelines.read_window(f, 3)[0]) == want
+    assert not store.timelines.has_entry(f, key(5)) and store.timelines.has_entry(f, key(4))
+    assert store.timelines.page_bodies(f, [key(4)]) == {key(4): recs[4].body}
+
+
+def test_a_copy_readded_after_a_delete_is_served(store):
+    """Unfollow then follow again: the row comes back at the current time, its body cell (at the
+    older version) stays under the delete's tombstone, and the page reads that body from activities."""
+    k, src, f = key(3), feed(), feed("timeline")
+    store.activities.put_activities([rec(k)])
+    store.timelines.add_to_feeds(k, [f], src)
+    assert store.timelines.remove_by_origin(f, src) == 1
+    store.timelines.add_to_feeds(k, [f], src)
+    assert _raw_body(store, f, k) is None
+    assert store.timelines.read_page(f, 5) == [(k, rec(k).body, src)]
+    store.activities.put_activities([ActivityRecord(k, b'{"v":2}')])  # the next update heals it
+    store.timelines.refresh_copies(k)
+    assert _raw_body(store, f, k) == b'{"v":2}'
+
+
+def test_statements_name_their_keyspace():
+    import re
+
+    from feedline.storage.cassandra.statements import CQL, TABLES, qualified
+
+    for text in CQL.values():
+        q = qualified(text, "ks_1")
+        tables = re.findall(r"\b(?:FROM|INTO|UPDATE)\s+(\S+)", q)
+        assert tables and all(t.startswith("ks_1.") and t[5:] in TABLES for t in tables), q
+    with pytest.raises(ValueError):
+        qualified(CQL["marks_get"], "ks; DROP")
+
+
+def test_batches_keep_under_the_byte_budget():
+    from feedline.storage.cassandra.session import BATCH_BYTES, Batch
+
+    big = b"x" * 3000
+    batch = Batch([[("copy_body_put", (1, big, "f", b"k" * 16))] for _ in range(5)]
+                  + [[("timeline_put", ("f", b"k" * 16, "-"))] for _ in range(30)])
+    # plain CQL text stands in for the prepared statements (BatchStatement.add takes both)
+    stmts = batch.statements(lambda name: "UPDATE t SET b = %s WHERE a = %s AND c = %s AND d = %s"
+                             if name == "copy_body_put" else "INSERT INTO t (a, b, c) VALUES (%s, %s, %s)")
+    # 3,000-byte bodies one per batch; the small rows fill up to BATCH_ROWS
+    assert [len(b._statements_and_parameters) for b in stmts] == [1, 1, 1, 1, 24, 7]
+    assert BATCH_BYTES < 5 * 1024
+
+
+def test_page_bodies_dense_and_sparse(store, monkeypatch):
+    """Members dense in the feed come in one slice; a sparse page falls back to IN for the rest."""
+    f = feed("aggregated")
+    recs = [rec(key(t)) for t in range(60)]
+    store.activities.put_activities(recs)
+    store.timelines.add_entries(f, [Entry(r.key, None, f"g{t % 2}", "a", "v") for t, r in enumerate(recs)])
+    spy = _Spy(store.activities.session, monkeypatch)
+    dense = [key(t) for t in range(40, 50)]
+    assert store.timelines.page_bodies(f, dense) == {k: rec(k).body for k in dense}
+    assert spy.names == ["timeline_bodies_range"]
+    spy.names.clear()
+    sparse = [key(t) for t in (59, 30, 29, 5, 0)]
+    assert store.timelines.page_bodies(f, sparse + [key(99)]) == {k: rec(k).body for k in sparse}
+    assert spy.names[:2] == ["timeline_bodies_range", "concurrent"]
+
+
+def test_without_body_copies_pages_join_bodies_as_before(cassandra_settings):
+    """Amazon Keyspaces mode: no USING TIMESTAMP anywhere, no copies; pages read bodies by IN."""
+    from tests.cassandra_support import truncate_all
+
+    s = from_settings(cassandra_settings)
+    s.activities.session.body_copies = False
+    try:
+        truncate_all(s)
+        k, src, f, agg = key(1), feed(), feed("timeline"), feed("aggregated")
+        s.activities.put_activities([rec(k)])
+        s.timelines.add_entries(src, [Entry(k, None)])
+        s.timelines.add_to_feeds(k, [f], src)
+        s.timelines.place_entries(k, [(agg, Entry(k, src, "g", "a", "v"))])
+        assert _raw_body(s, f, k) is None and _raw_body(s, src, k) is None
+        assert s.timelines.read_page(f, 5) == [(k, rec(k).body, src)]
+        assert s.timelines.page_bodies(agg, [k]) == {k: rec(k).body}
+        s.activities.put_activities([ActivityRecord(k, b'{"v":2}')])
+        assert s.timelines.refresh_copies(k) == (0, None)
+        assert s.timelines.read_page(f, 5) == [(k, b'{"v":2}', src)] and s.activities.versions([k]) == {}
+    finally:
+        truncate_all(s)
+        s.close()

@@ -3,6 +3,7 @@ test_cassandra.py (a ``store`` fixture yields a fresh backend's ``Stores``)."""
 
 from __future__ import annotations
 
+from feedline.activities.store import ActivityRecord
 from feedline.feeds.store import Entry
 from feedline.models.cursors import Match, Range
 
@@ -135,3 +136,46 @@ class TimelineStoreContract:
         again = reopen(store)
         assert [e.key for e in again.timelines.read_entries(f, 5)] == [key(1)]
         assert again.follows.count_follows(f) == 1
+
+    # ---- body copies follow the activity store (issue 14) -----------------------------------------
+    def test_refresh_copies_after_an_update(self, store):
+        """Whether a backend keeps copies of bodies in its timelines or joins at read time, every
+        feed shows the new body once ``refresh_copies`` has walked the reverse index in chunks."""
+        k, src = key(1), feed()
+        followers = [feed("timeline") for _ in range(5)]
+        store.activities.put_activities([rec(k, "f:1", src)])
+        store.timelines.add_entries(src, [Entry(k, None)])
+        store.timelines.add_to_feeds(k, followers, src)
+        store.activities.put_activities([ActivityRecord(k, b'{"v":2}', "f:1", src)])
+        rewritten, after, calls = 0, None, 0
+        while True:
+            n, after = store.timelines.refresh_copies(k, after, 2)
+            rewritten, calls = rewritten + n, calls + 1
+            assert n <= 2 and calls <= 4
+            if after is None:
+                break
+        assert rewritten in (0, 6)  # no copies (joined at read time), or all six
+        for f in [src, *followers]:
+            assert store.timelines.read_page(f, 10) == [(k, b'{"v":2}', None if f == src else src)]
+            assert store.timelines.page_bodies(f, [k]) == {k: b'{"v":2}'}
+        assert store.timelines.refresh_copies(key(99), None, 2) == (0, None)  # unknown activity
+
+    def test_place_entries_writes_each_feeds_own_entry(self, store):
+        k, src = key(4), feed()
+        store.activities.put_activities([rec(k)])
+        a, n = feed("aggregated"), feed("notification")
+        store.timelines.place_entries(k, [(a, Entry(k, src, "g_a", "u1", "like")), (n, Entry(k, src, "g_n", "u1", "like"))])
+        assert store.timelines.read_entries(a, 10) == [Entry(k, src, "g_a", "u1", "like")]
+        assert store.timelines.read_entries(n, 10) == [Entry(k, src, "g_n", "u1", "like")]
+        assert sorted(store.timelines.feeds_of_activity(k)) == sorted([(a, src), (n, src)])
+        store.timelines.place_entries(k, [(a, Entry(k, src, "g_a", "u1", "like"))])  # redelivery
+        assert len(store.timelines.read_entries(a, 10)) == 1 and store.timelines.page_bodies(a, [k]) == {k: rec(k).body}
+        store.timelines.place_entries(k, [])
+
+    def test_page_bodies_skip_gone_activities(self, store):
+        f = feed("aggregated")
+        store.activities.put_activities([rec(key(1)), rec(key(2))])
+        store.timelines.add_entries(f, [Entry(key(t), None, "g", "a", "v") for t in (1, 2, 3)])
+        assert store.timelines.page_bodies(f, [key(1), key(3), key(2)]) == {key(1): rec(key(1)).body,
+                                                                        key(2): rec(key(2)).body}
+        assert store.timelines.page_bodies(f, []) == {}

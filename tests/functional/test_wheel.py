@@ -60,6 +60,19 @@ def test_db_migrate_cassandra_from_the_wheel(installed, cassandra_node):
         out = run(installed, "db", "migrate", "--storage", "cassandra", "--keyspace", keyspace, env=env)
         assert out.returncode == 0, out.stderr
         assert json.loads(out.stdout)["applied"], out.stdout
+        # data steps (NNNN_name.py) are package data too: the checksum recorded from the wheel
+        # covers 0004's data step exactly as the source tree's does
+        from cassandra.cluster import Cluster
+
+        from feedline import db
+
+        want = {m.version: m.checksum for m in db.load_migrations()}
+        cluster = Cluster([cassandra_node.host], port=cassandra_node.port)
+        try:
+            got = dict(cluster.connect().execute(f"SELECT version, checksum FROM {keyspace}.schema_migrations"))
+        finally:
+            cluster.shutdown()
+        assert got == want
     finally:
         from tests.cassandra_support import _drop_keyspace
 

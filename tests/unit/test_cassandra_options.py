@@ -27,6 +27,7 @@ def test_keyspaces_mode_is_tls_v4_sigv4_on_9142():
     assert s.cassandra_port == 9142 and opts["protocol_version"] == 4
     assert isinstance(opts["ssl_context"], ssl.SSLContext) and opts["ssl_context"].check_hostname
     assert isinstance(opts["auth_provider"], SigV4AuthProvider)
+    assert opts["body_copies"] is False  # no USING TIMESTAMP there: pages join bodies by IN
 
 
 def test_service_specific_credentials_and_protocol_override():

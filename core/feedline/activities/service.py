@@ -1,5 +1,8 @@
 """The activities service: add, remove, look up, update, copy to many feeds, change ``to``, delete
-everywhere. Each activity is stored once (``ActivityStore``); feeds hold its key (``feeds``)."""
+everywhere. Each activity is stored once (``ActivityStore``); feeds hold its key (``feeds``), and
+on backends whose timelines keep a copy of the body, every change of a stored activity is followed
+by a refresh of those copies (``_refresh``: inline for small audiences, through the queue in
+chunks for large ones)."""
 
 from __future__ import annotations
 
@@ -36,15 +39,20 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+#: copies of a changed activity rewritten in the request; beyond that, chunked refresh messages
+REFRESH_INLINE = 500
+
+
 class ActivityService:
     def __init__(self, app: AppConfig, stores: Stores, feeds: FeedService, queue: FanoutQueue,
-                 clock: Callable[[], int] = now_us, inline_fanout: int = 0):
+                 clock: Callable[[], int] = now_us, inline_fanout: int = 0, refresh_inline: int = REFRESH_INLINE):
         self.app = app
         self.stores = stores
         self.feeds = feeds
         self.queue = queue
         self.clock = clock
         self.inline_fanout = inline_fanout
+        self.refresh_inline = refresh_inline
 
     # ---- add and remove ---------------------------------------------------------------------
     def validate(self, payloads: Sequence[object]) -> list[Activity]:
@@ -75,6 +83,8 @@ class ActivityService:
         store, timelines = self.stores.activities, self.stores.timelines
         existing = store.get_activities([a.key for a in activities])
         store.put_activities([record(a, fid) for a in activities])
+        # a re-sent activity (same foreign_id and time) replaces the stored one: its copies follow
+        self._refresh([a.key for a in activities if a.key in existing and existing[a.key].body != a.body])
         home = self.feeds.kind(fid)
         if not home.entry_needs_body:  # one write for the whole batch
             self.feeds.place_own(fid, [(a.key, a.body) for a in activities])
@@ -145,8 +155,9 @@ class ActivityService:
     def update(self, payloads: Sequence[dict]) -> None:
         """Full replace, identified by foreign_id + time: the id stays, custom fields are replaced.
 
-        The activity is stored once, so every feed holding it shows the new version on its next
-        read: no fan-out is needed. ``to`` targets are kept (change them with ``change_targets``).
+        The activity is stored once; feeds that keep a copy of its body get the new one through
+        ``_refresh`` (no new entries, no follower reads). ``to`` targets are kept (change them
+        with ``change_targets``).
         """
         now = self.clock()
         keys = [key_for(p.get("foreign_id"), p.get("time")) for p in payloads]
@@ -164,6 +175,7 @@ class ActivityService:
                     data["to"] = old_to
             updated.append(build(data, now, keep_key=key))
         self.stores.activities.put_activities([record(a, None) for a in updated])
+        self._refresh([a.key for a in updated])
 
     def partial_update(self, changes: Sequence[Change]) -> list[bytes]:
         """Apply ``set`` (dotted paths) / ``unset`` changes; the bodies after them, in order."""
@@ -182,7 +194,20 @@ class ActivityService:
                 unset_path(doc, path.split("."))
             updated[c.key] = build(doc, now, keep_key=c.key)
         self.stores.activities.put_activities([record(a, None) for a in updated.values()])
+        self._refresh(list(updated))
         return [updated[c.key].body for c in changes]
+
+    def _refresh(self, keys: Sequence[bytes]) -> None:
+        """Rewrite the timeline copies of changed activities: up to ``refresh_inline`` feeds each
+        here, the rest through a refresh message (the worker splits it in chunks). A no-op on
+        backends without copies."""
+        timelines, messages = self.stores.timelines, []
+        for key in dict.fromkeys(keys):
+            _, last = timelines.refresh_copies(key, None, self.refresh_inline)
+            if last is not None:
+                messages.append(FanoutMessage("refresh", ids.key_to_uuid(key), "", last))
+        if messages:
+            self.queue.send(messages)
 
     def add_to_many(self, payload: dict, feeds: list[str]) -> Activity:
         """One activity into many feeds, without follower propagation (Stream semantics)."""
@@ -190,6 +215,7 @@ class ActivityService:
             self.feeds.kind(f)
         [act] = self.validate([payload])
         self.stores.activities.put_activities([record(act, None)])
+        self._refresh([act.key])  # the same id sent again replaces the body its copies hold
         # Stream's add_to_many sends no realtime messages (docs/api.md §16)
         self.feeds.place(act.key, feeds, None, act.body, announce=False)
         return act
@@ -215,6 +241,7 @@ class ActivityService:
         doc["to"] = wanted
         act = build(doc, self.clock(), keep_key=key)
         self.stores.activities.put_activities([record(act, None)])
+        self._refresh([key])
         self.feeds.place(key, added, None, act.body)
         for t in removed:
             self.feeds.remove_entries(t, [key])

@@ -4,6 +4,11 @@
 follower of ``source`` (origin = source). ``"after"`` and ``"limit"`` select one chunk of
 followers, so a large audience is split into messages that run in parallel.
 ``{"v": 1, "op": "remove", ...}`` removes the copies made from ``source``.
+``{"v": 1, "op": "refresh", "activity": "<uuid>", "source": "", "after": "<feed>"}`` rewrites the
+body copies that timelines keep of an updated activity (backends that keep copies; a no-op on the
+others), in the feeds after ``after`` of its reverse index; with ``limit``, one chunk of them.
+The worker reads the body and its version from storage, so a late or repeated refresh never
+brings back an old body.
 
 The activity itself is never in the message: the worker reads it from storage, so a message that
 arrives after the activity was removed does nothing (no resurrection).
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 import ujson
 
 VERSION = 1
-OPS = ("add", "remove")
+OPS = ("add", "remove", "refresh")
 
 
 class BadMessage(ValueError):

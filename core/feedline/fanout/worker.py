@@ -33,6 +33,8 @@ class Fanout:
             raise BadMessage(f"bad activity id {msg.activity!r}") from None
         if msg.op == "remove":
             return self._remove(key, msg.source)
+        if msg.op == "refresh":
+            return self._refresh(key, msg)
         # The activity must still exist in its source: a message that arrives after a removal must
         # not resurrect it in the followers.
         if not self.stores.timelines.has_entry(msg.source, key) or not self.stores.activities.get_activities([key]):
@@ -81,6 +83,24 @@ class Fanout:
         if not self.stores.timelines.has_entry(source, key):
             self._remove(key, source)
         return len(followers)
+
+    def _refresh(self, key: bytes, msg: FanoutMessage) -> int:
+        """Rewrite the body copies of an updated activity: one chunk of the feeds holding it (a
+        message with ``limit``), or a plan: the first chunk now and a chunk message for each of the
+        others (boundaries from the reverse index, feed names only), or all of them without a queue."""
+        timelines, size = self.stores.timelines, msg.limit or self.chunk_size
+        done, last = timelines.refresh_copies(key, msg.after, size)
+        if msg.limit is not None or last is None:
+            return done
+        if self.enqueue is None:
+            while last is not None:
+                more, last = timelines.refresh_copies(key, last, size)
+                done += more
+            return done
+        rest = sorted(f for f, _ in timelines.feeds_of_activity(key) if f > last)
+        afters = [last] + [rest[i] for i in range(size - 1, len(rest) - 1, size)]
+        self.enqueue([FanoutMessage("refresh", msg.activity, msg.source, a, size) for a in afters if rest])
+        return done
 
     def _remove(self, key: bytes, source: str) -> int:
         timelines = self.stores.timelines

@@ -90,7 +90,7 @@ class AggregatedFeed(Feed):
             more = len(page) > limit
             page = page[:limit]
             wanted = [i for g in page for i in g[1]]
-            found = stores.activities.get_bodies([keys[i] for i in wanted])
+            found = stores.timelines.page_bodies(fid, [keys[i] for i in wanted])
             if len(found) == len(wanted):
                 break
             # a removal is still propagating: leave its entries out and group again

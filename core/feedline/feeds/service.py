@@ -43,8 +43,8 @@ class FeedService:
     def place(self, key: bytes, feeds: Sequence[str], origin: str | None, body: bytes | None = None,
               announce: bool = True) -> None:
         """Write one activity into feeds of any kind: feeds whose entry is the key alone in one
-        call, the others (aggregated/notification: a group key rendered from the body) one by one.
-        ``announce=False``: subscribers are not told (Stream's add_to_many)."""
+        call, the others (aggregated/notification: a group key rendered from the body per feed) in
+        another. ``announce=False``: subscribers are not told (Stream's add_to_many)."""
         plain: list[str] = []
         rendered: list[str] = []
         for fid in feeds:
@@ -59,10 +59,9 @@ class FeedService:
             if body is None:
                 body = self.stores.activities.get_bodies([key]).get(key)
             if body is not None:  # gone meanwhile: a removal is propagating
-                for fid in rendered:
-                    entry = self.kind(fid).entry(fid, key, body, origin)
-                    timelines.add_entries(fid, [entry])
-                    groups[fid] = entry.group
+                entries = [(fid, self.kind(fid).entry(fid, key, body, origin)) for fid in rendered]
+                timelines.place_entries(key, entries)
+                groups.update((fid, entry.group) for fid, entry in entries)
         if plain:
             timelines.add_to_feeds(key, plain, origin)
         if announce and self.publisher.active:

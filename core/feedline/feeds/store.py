@@ -7,7 +7,13 @@
 - **marks**: the seen/read state of a notification feed, an opaque blob (``feeds.marks``).
 
 Keys are opaque 16-byte strings whose byte order is time order. Every write is an idempotent
-upsert, so a redelivered fan-out message changes nothing. Bound to every backend by
+upsert, so a redelivered fan-out message changes nothing.
+
+A backend may keep a copy of each activity's body in its timeline rows (Cassandra does: a page is
+then one partition read). Such copies follow the activity store: the activities service calls
+``refresh_copies`` after it changed an activity, and a copy is never older than what the
+activity store held when it was written (``storage/cassandra/timelines.py`` explains how). A
+backend that joins pages at read time (SQLite) keeps no copies and has nothing to refresh. Bound to every backend by
 ``tests/contract/timeline_store_contract.py`` and ``mark_store_contract.py``.
 """
 
@@ -77,6 +83,26 @@ class TimelineStore(ABC):
     @abstractmethod
     def remove_by_origin(self, feed: str, origin: str) -> int:
         """Remove the entries of ``feed`` copied from ``origin`` (unfollow); returns how many."""
+
+    def place_entries(self, key: bytes, entries: Sequence[tuple[str, Entry]]) -> None:
+        """Upsert one activity into many feeds, each with its own entry ``(feed, entry)`` (the
+        fan-out into aggregated/notification feeds, whose entries carry per-feed group keys)."""
+        for feed, entry in entries:
+            self.add_entries(feed, [entry])
+
+    def refresh_copies(self, key: bytes, after: str | None = None,
+                       limit: int | None = None) -> tuple[int, str | None]:
+        """Bring the copies of activity ``key``'s body that timelines keep up to date with the
+        activity store, for the feeds that hold it (the reverse index) after ``after``, at most
+        ``limit`` of them, in feed order. Returns ``(feeds rewritten, last feed)``, the last feed
+        being None when no feed may follow (else: continue with ``after=last``). Idempotent, and a
+        late or repeated call never brings back an older body. Default: no copies, ``(0, None)``."""
+        return 0, None
+
+    def page_bodies(self, feed: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """Bodies of entries of ``feed`` (an aggregated page's members) by key; a key whose
+        activity is gone is absent."""
+        return self.activities.get_bodies(keys)
 
     def read_window(self, feed: str, limit: int) -> Window:
         """The newest ``limit`` entries as columns ``(keys, origins, groups, actors, verbs)``.

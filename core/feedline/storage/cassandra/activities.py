@@ -1,4 +1,9 @@
-"""Cassandra: the activity store (``activities.store.ActivityStore``)."""
+"""Cassandra: the activity store (``activities.store.ActivityStore``).
+
+Each activity row is written at an explicit timestamp taken from the driver's monotonic clock;
+that write time is the activity's *version*. Timelines copy the body into their rows at the same
+timestamp (``timelines.py``), so the newest version of a copy wins whatever order writes arrive in.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +25,16 @@ class CassandraActivities(CassandraRole, ActivityStore):
             latest[r.key] = r
         recs = list(latest.values())
         self.session.concurrent(("foreign_id_put", (r.foreign_id, r.key)) for r in recs if r.foreign_id)
+        if not self.session.body_copies:  # no versions to keep: the driver's own timestamp
+            self.session.concurrent(
+                ("activity_put_unversioned", (key_uuid(r.key), r.body, r.foreign_id,
+                                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb))
+                for r in recs)
+            return
+        version = self.session.timestamp()
         self.session.concurrent(
             ("activity_put", (key_uuid(r.key), r.body, r.foreign_id,
-                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb))
+                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb, version))
             for r in recs)
 
     def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
@@ -34,6 +46,15 @@ class CassandraActivities(CassandraRole, ActivityStore):
 
     def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         return {uuid_key(u): body or b"" for u, body in self._by_ids("bodies_get", keys)}
+
+    def versions(self, keys: Sequence[bytes]) -> dict[bytes, tuple[bytes, int]]:
+        """``{key: (body, version)}`` of the stored activities among ``keys``; the version is the
+        body's write time (microseconds), the timestamp its copies are written at. Empty when
+        the session keeps no body copies (then no copy is written or refreshed)."""
+        if not self.session.body_copies:
+            return {}
+        return {uuid_key(u): (body or b"", int(ver)) for u, body, ver in self._by_ids("activity_versions", keys)
+                if ver is not None}
 
     def _by_ids(self, name: str, keys: Sequence[bytes]) -> list[tuple]:
         """Rows of an ``... WHERE id IN ?`` statement for ``keys``: chunks of ``IN_CHUNK``, concurrent."""

@@ -50,6 +50,9 @@ CONCURRENCY = 128
 #: statements per single-partition batch: within Amazon Keyspaces' 30, and small enough (~50
 #: bytes a row) to stay under Cassandra's batch_size_warn_threshold (5 KiB)
 BATCH_ROWS = 24
+#: and at most this many bytes of values per batch (rows with body copies are up to ~10 KiB): a
+#: group bigger than this goes alone (a warning on the server above 5 KiB, never the 50 KiB failure)
+BATCH_BYTES = 4096
 
 
 def _driver_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
@@ -76,6 +79,10 @@ def session_options(settings: Settings) -> dict[str, Any]:
         import ssl
 
         options["protocol_version"] = 4
+        # Keyspaces refuses USING TIMESTAMP unless a table has client-side timestamps turned on,
+        # and even then timestamps older than 2 days: no versioned body copies there (pages join
+        # bodies by IN, as before migration 0004; see infra/cassandra/DESIGN.md, Portability)
+        options["body_copies"] = False
         ctx = ssl.create_default_context()
         ctx.check_hostname = True
         ctx.verify_mode = ssl.CERT_REQUIRED
@@ -106,6 +113,7 @@ class CassandraSession:
                  idle_reconnect_s: float = IDLE_RECONNECT_S,
                  reconnect_delay_s: float = RECONNECT_DELAY_S,
                  consistency: str = "LOCAL_QUORUM",
+                 body_copies: bool = True,
                  ssl_context: Any = None,
                  auth_provider: Any = None,
                  clock: Callable[[], float] = time.monotonic):
@@ -119,6 +127,8 @@ class CassandraSession:
         self.idle_reconnect_s = idle_reconnect_s
         self.reconnect_delay_s = reconnect_delay_s
         self.consistency = consistency
+        #: timeline rows carry versioned copies of activity bodies (off: pages read bodies by IN)
+        self.body_copies = body_copies
         self.ssl_context = ssl_context
         self.auth_provider = auth_provider
         self.clock = clock
@@ -211,10 +221,15 @@ class CassandraSession:
             with self._lock:
                 stmt = self._prepared.get(name)
                 if stmt is None:
-                    stmt = session.prepare(statements.CQL[name])
+                    stmt = session.prepare(statements.qualified(statements.CQL[name], self.keyspace))
                     stmt.is_idempotent = True  # no counters, no LWT: every statement may be retried
                     self._prepared[name] = stmt
         return stmt
+
+    def timestamp(self) -> int:
+        """A write timestamp (microseconds) from the driver's own monotonic generator: explicit
+        ``USING TIMESTAMP`` values then order with the driver's implicit ones in this process."""
+        return int(self._connect().cluster.timestamp_generator())
 
     def reset(self) -> None:
         """Drop the cluster (its connections, its prepared statements); the next call rebuilds."""
@@ -327,16 +342,19 @@ class Batch:
     def statements(self, prepared: Callable[[str], Any]) -> Iterator[Any]:
         from cassandra.query import BatchStatement, BatchType
 
-        batch, size = None, 0
+        one = len(self.groups) == 1  # the fan-out's case (one feed's rows): nothing to split or size
+        batch, size, nbytes = None, 0, 0
         for group in self.groups:
-            if batch is not None and size + len(group) > BATCH_ROWS:
+            gbytes = 0 if one else sum(len(v) for _, params in group for v in params if isinstance(v, (bytes, str)))
+            if batch is not None and (size + len(group) > BATCH_ROWS or nbytes + gbytes > BATCH_BYTES):
                 yield batch
                 batch = None
             if batch is None:
-                batch, size = BatchStatement(batch_type=BatchType.UNLOGGED), 0
+                batch, size, nbytes = BatchStatement(batch_type=BatchType.UNLOGGED), 0, 0
                 batch.is_idempotent = True
             for name, params in group:
                 batch.add(prepared(name), params)
             size += len(group)
+            nbytes += gbytes
         if batch is not None:
             yield batch

@@ -1,14 +1,18 @@
 """Every CQL statement of the Cassandra backend, as text, by name.
 
 ``CassandraSession.prepared(name)`` prepares each once per session; data only ever travels as bound
-values. Table names are unqualified: the session is bound to the configured keyspace. The tables
-are created by ``storage/cassandra/migrations`` (see ``infra/cassandra/DESIGN.md``).
+values. Table names are written unqualified here and qualified with the session's keyspace when
+prepared (``qualified``): Cassandra warns about (and a shared driver session could misroute)
+unqualified statements prepared on a session bound to a keyspace. The tables are created by
+``storage/cassandra/migrations`` (see ``infra/cassandra/DESIGN.md``).
 
 Reads of a timeline take a cursor range (``id_lt``/``id_lte`` above, ``id_gt``/``id_gte`` below):
 one statement per combination of bounds, named ``<base>:<upper>:<lower>`` (``range_name``).
 """
 
 from __future__ import annotations
+
+import re
 
 #: every table the migrations create (tests empty them between cases)
 TABLES = (
@@ -24,8 +28,15 @@ CQL: dict[str, str] = {
     # ---- activities ----------------------------------------------------------------------------
     # `feed` is bound to UNSET_VALUE when the record has none: the stored feed is kept (no null,
     # hence no tombstone), as SQLite's COALESCE does.
+    # Written at an explicit timestamp (the driver's own monotonic clock): that timestamp is the
+    # activity's version, the one its copies in timelines are written at (see timelines.py).
     "activity_put": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb) "
-                     "VALUES (?, ?, ?, ?, ?, ?)"),
+                     "VALUES (?, ?, ?, ?, ?, ?) USING TIMESTAMP ?"),
+    # sessions without body copies (Amazon Keyspaces): no explicit timestamp
+    "activity_put_unversioned": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)"),
+    # bodies with their version: WRITETIME(body) is the timestamp the row was written at
+    "activity_versions": "SELECT id, body, WRITETIME(body) FROM activities WHERE id IN ?",
     # a few partitions by IN: one request (the coordinator fans out) instead of one per id; a
     # Python client on a small Lambda is CPU-bound per request. Chunked to IN_CHUNK ids.
     "activity_get": "SELECT id, body, foreign_id, feed, actor, verb FROM activities WHERE id IN ?",
@@ -40,11 +51,19 @@ CQL: dict[str, str] = {
     "timeline_put": "INSERT INTO timeline (feed, key, origin) VALUES (?, ?, ?)",
     "timeline_put_grouped": ("INSERT INTO timeline (feed, key, origin, grp, actor, verb) "
                              "VALUES (?, ?, ?, ?, ?, ?)"),
+    # The body copy of an entry, at the version of the activity it was copied from: the newest
+    # version wins whatever order the writes arrive in. An UPDATE, not an INSERT: it writes no row
+    # marker, so it never makes an entry appear by itself; a copy refreshed after its entry was
+    # deleted is a row without an origin, which every read skips ("ghost").
+    "copy_body_put": "UPDATE timeline USING TIMESTAMP ? SET body = ? WHERE feed = ? AND key = ?",
     "timeline_delete": "DELETE FROM timeline WHERE feed = ? AND key = ?",
-    "timeline_has": "SELECT key FROM timeline WHERE feed = ? AND key = ?",
+    "timeline_has": "SELECT origin FROM timeline WHERE feed = ? AND key = ?",
     "timeline_rows": "SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ? AND key IN ?",
-    # an aggregated read: the newest entries of a feed as columns, no cursor
-    "timeline_window": "SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ? LIMIT ?",
+    # the body copies of some entries of one feed: one partition, a clustering IN (aggregated pages)
+    "timeline_bodies": "SELECT key, origin, body FROM timeline WHERE feed = ? AND key IN ?",
+    # ... or, when they are dense in the feed (consecutive members), one contiguous slice
+    "timeline_bodies_range": ("SELECT key, origin, body FROM timeline WHERE feed = ? AND key <= ? AND key >= ? "
+                              "LIMIT ?"),
     "by_origin_put": "INSERT INTO timeline_by_origin (feed, origin, key) VALUES (?, ?, ?)",
     "by_origin_delete": "DELETE FROM timeline_by_origin WHERE feed = ? AND origin = ? AND key = ?",
     "by_origin_keys": "SELECT key FROM timeline_by_origin WHERE feed = ? AND origin = ?",
@@ -52,6 +71,8 @@ CQL: dict[str, str] = {
     "activity_feeds_delete": "DELETE FROM activity_feeds WHERE id = ? AND feed = ?",
     "activity_feeds_get": "SELECT feed, origin FROM activity_feeds WHERE id = ?",
     "activity_feeds_in": "SELECT feed, origin FROM activity_feeds WHERE id = ? AND feed IN ?",
+    # refreshes walk the reverse index in feed order, a chunk at a time
+    "activity_feeds_after": "SELECT feed FROM activity_feeds WHERE id = ? AND feed > ? LIMIT ?",
     # ---- notification marks --------------------------------------------------------------------
     "marks_get": "SELECT state FROM marks WHERE feed = ?",
     "marks_put": "INSERT INTO marks (feed, state) VALUES (?, ?)",
@@ -153,6 +174,9 @@ for _u, _uc in _UPPER.items():
     for _l, _lc in _LOWER.items():
         CQL[range_name("timeline_read", _u, _l)] = (
             f"SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ?{_uc}{_lc} LIMIT ?")
+        # a flat page: the entries with their body copies, one slice of one partition
+        CQL[range_name("page_read", _u, _l)] = (
+            f"SELECT key, origin, body FROM timeline WHERE feed = ?{_uc}{_lc} LIMIT ?")
         CQL[range_name("by_origin_read", _u, _l)] = (
             f"SELECT key FROM timeline_by_origin WHERE feed = ? AND origin = ?{_uc}{_lc}")
         # reaction listings: newest first (the clustering order) or oldest first (ORDER BY key ASC)
@@ -162,3 +186,18 @@ for _u, _uc in _UPPER.items():
                     f"SELECT key, id FROM {_table} WHERE {_col} = ? AND kind = ?{_uc}{_lc} "
                     f"ORDER BY key {_order} LIMIT ?")
 del _u, _uc, _l, _lc, _field, _table, _col, _order
+# an aggregated read: the newest entries of a feed as columns, no cursor
+CQL[range_name("timeline_window", "", "")] = "SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ? LIMIT ?"
+
+
+_TABLE_REF = re.compile(r"\b(FROM|INTO|UPDATE)\s+(" + "|".join(TABLES) + r")\b")
+
+
+_KEYSPACE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,47}")
+
+
+def qualified(text: str, keyspace: str) -> str:
+    """``text`` with every table of ``TABLES`` named as ``keyspace.table``."""
+    if not _KEYSPACE.fullmatch(keyspace):
+        raise ValueError(f"keyspace name {keyspace!r}: letters, digits and _, 48 at most")
+    return _TABLE_REF.sub(lambda m: f"{m.group(1)} {keyspace}.{m.group(2)}", text)

@@ -1,11 +1,34 @@
-"""Cassandra: timelines (``feeds.store.TimelineStore``) and notification marks (``MarkStore``)."""
+"""Cassandra: timelines (``feeds.store.TimelineStore``) and notification marks (``MarkStore``).
+
+Every timeline row carries a copy of its activity's body, so a flat page is one slice of one
+partition (``read_page``) and an aggregated page's members are one clustering ``IN`` on the same
+partition (``page_bodies``). ``activities`` stays the truth; the copies follow it:
+
+- **Versions.** A copy's body cell is written ``USING TIMESTAMP v``, v = the write time of the
+  ``activities`` row it was read from (``CassandraActivities.versions``). Cassandra keeps the cell
+  with the highest timestamp, so an older body never overwrites a newer one, whatever order the
+  writes (a redelivered fan-out chunk, a late refresh) arrive in. The row marker and origin are
+  written at the current time, so an entry re-added after a delete shows again.
+- **Refresh on update.** ``refresh_copies`` rewrites the copies of the feeds in ``activity_feeds``.
+- **The race between a new copy and an update.** A writer writes the reverse-index row, then the
+  copy, then reads the activity's version again (``_recheck``) and rewrites its copies if it
+  changed. An update writes the activity, then reads the reverse index. Either the update sees the
+  writer's index row (and refreshes that copy at the newer version) or it read the index before
+  the writer wrote it, and then the writer's re-read comes after the update's write and sees it.
+- **Ghosts.** A refresh writes only the body cell (an UPDATE: no row marker). If the entry was
+  deleted meanwhile and the refresh's version is newer than the delete, a row with a body and no
+  origin remains: every read skips rows without an origin (and reads further to fill the page).
+- **Rows without a body** (written before migration 0004 and not yet migrated, an activity stored
+  after its entry, a copy re-added after an unfollow whose tombstone is newer than the version) are
+  served from ``activities`` by one ``IN`` for those rows only.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from feedline.feeds.store import Entry, MarkStore, TimelineStore, Window
-from feedline.models.cursors import EVERYTHING, Range
+from feedline.feeds.store import Entry, MarkStore, PageRow, TimelineStore, Window
+from feedline.models.cursors import EVERYTHING, Match, Range
 from feedline.storage.cassandra.activities import CassandraActivities
 from feedline.storage.cassandra.base import (
     INT32_MAX,
@@ -39,41 +62,90 @@ def _entry(row: tuple) -> Entry:
     return Entry(key, from_origin(origin), group, actor, verb)
 
 
+def _body_put(feed: str, key: bytes, version: tuple[bytes, int] | None) -> list[tuple[str, tuple]]:
+    """The body copy of an entry at its activity's version (nothing when the activity is unknown)."""
+    if version is None:
+        return []
+    body, ver = version
+    return [("copy_body_put", (ver, body, feed, key))]
+
+
 def _entry_delete(feed: str, key: bytes, origin: str) -> list[tuple[str, tuple]]:
     return [("timeline_delete", (feed, key)), ("by_origin_delete", (feed, origin, key))]
-
-
-#: the stored origin of an entry that has none (the feed it was written to). Not null: writing a
 
 
 class CassandraTimelines(CassandraRole, TimelineStore):
     def __init__(self, session: CassandraSession, activities: CassandraActivities):
         CassandraRole.__init__(self, session)
         TimelineStore.__init__(self, activities)
+        #: the same store, typed as this backend's (versions of bodies)
+        self.versions = activities.versions
 
     def add_entries(self, feed: str, entries: Sequence[Entry]) -> None:
         latest = {e.key: e for e in entries}
         if not latest:
             return
+        versions = self.versions(list(latest))
         # reverse index first (one partition per activity), then the feed's partition: each
-        # timeline row together with its timeline_by_origin row, in single-partition batches
+        # timeline row with its body copy and its timeline_by_origin row, in single-partition batches
         self.session.concurrent(("activity_feeds_put", (key_uuid(k), feed, origin_value(e.origin)))
                                 for k, e in latest.items())
         self.session.concurrent([Batch([_entry_put(feed, k, origin_value(e.origin), _extra(e))
-                                        for k, e in latest.items()])])
+                                        + _body_put(feed, k, versions.get(k)) for k, e in latest.items()])])
+        self._recheck(versions, {k: [feed] for k in latest})
 
     def add_to_feeds(self, key: bytes, feeds: Sequence[str], origin: str | None) -> None:
         feeds = list(dict.fromkeys(feeds))
         if not feeds:
             return
         o, u = origin_value(origin), key_uuid(key)
+        versions = self.versions([key])
         self.session.concurrent([Batch.rows("activity_feeds_put", [(u, f, o) for f in feeds])])
-        # one request per feed: its timeline row and index row as one single-partition batch
-        self.session.concurrent(Batch([_entry_put(f, key, o)]) for f in feeds)
+        # one request per feed: its timeline row, body copy and index row as one single-partition batch
+        v = versions.get(key)
+        self.session.concurrent(Batch([_entry_put(f, key, o) + _body_put(f, key, v)]) for f in feeds)
+        self._recheck(versions, {key: feeds})
+
+    def place_entries(self, key: bytes, entries: Sequence[tuple[str, Entry]]) -> None:
+        latest = {f: e for f, e in entries}
+        if not latest:
+            return
+        u = key_uuid(key)
+        versions = self.versions([key])
+        v = versions.get(key)
+        self.session.concurrent([Batch.rows("activity_feeds_put",
+                                            [(u, f, origin_value(e.origin)) for f, e in latest.items()])])
+        self.session.concurrent(Batch([_entry_put(f, key, origin_value(e.origin), _extra(e)) + _body_put(f, key, v)])
+                                for f, e in latest.items())
+        self._recheck(versions, {key: list(latest)})
+
+    def _recheck(self, written: dict[bytes, tuple[bytes, int]], feeds: dict[bytes, list[str]]) -> None:
+        """After writing copies: rewrite those whose activity changed since its version was read
+        (an update that read the reverse index before this writer's row was there)."""
+        if not written:
+            return  # unknown activities: their rows have no body; reads fall back to `activities`
+        now = self.versions(list(written))
+        redo = [("copy_body_put", (ver, body, f, k)) for k, (body, ver) in now.items()
+                if k in written and written[k][1] != ver for f in feeds.get(k, ())]
+        if redo:
+            self.session.concurrent(redo)
+
+    def refresh_copies(self, key: bytes, after: str | None = None,
+                       limit: int | None = None) -> tuple[int, str | None]:
+        version = self.versions([key]).get(key)
+        if version is None:
+            return 0, None  # gone: its removal takes the copies away
+        lim = INT32_MAX - 1 if limit is None else max(1, min(limit, INT32_MAX - 1))
+        feeds = [r[0] for r in self.session.rows("activity_feeds_after", (key_uuid(key), after or "", lim + 1))]
+        more = len(feeds) > lim
+        feeds = feeds[:lim]
+        self.session.concurrent(("copy_body_put", (version[1], version[0], f, key)) for f in feeds)
+        return len(feeds), (feeds[-1] if more else None)
 
     def _held(self, feed: str, keys: Sequence[bytes]) -> dict[bytes, tuple]:
         """The timeline rows ``(key, origin, group, actor, verb)`` of those of ``keys`` in ``feed``."""
-        return {r[0]: r for chunk in chunks(keys) for r in self.session.rows("timeline_rows", (feed, chunk))}
+        return {r[0]: r for chunk in chunks(keys) for r in self.session.rows("timeline_rows", (feed, chunk))
+                if r[1] is not None}  # no origin: a ghost (a body refreshed after a delete)
 
     def _origins(self, feed: str, keys: Sequence[bytes]) -> dict[bytes, str]:
         """Current stored ``{key: origin}`` of those of ``keys`` that ``feed`` holds."""
@@ -116,9 +188,64 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         upper, lower, values = bounds
         if own_only:
             return self._read_own(feed, limit, offset, upper, lower, values)
-        rows = self.session.rows(range_name("timeline_read", upper, lower),
-                                 (feed, *values, min(offset + limit, INT32_MAX)))
-        return [_entry(r) for r in rows[offset:]]
+        rows = self._live("timeline_read", upper, lower, feed, values, offset + limit)
+        return [_entry(r) for r in rows[offset:offset + limit]]
+
+    def _live(self, base: str, upper: str, lower: str, feed: str, values: list[bytes], want: int) -> list[tuple]:
+        """The first ``want`` rows of a slice (``base`` with bounds) that have an origin: ghosts
+        (bodies refreshed after their entry was deleted) are skipped, reading further for them."""
+        fetch = want
+        while True:
+            rows = self.session.rows(range_name(base, upper, lower), (feed, *values, min(fetch, INT32_MAX)))
+            live = [r for r in rows if r[1] is not None]
+            if len(live) == len(rows) or len(live) >= want or len(rows) < fetch or fetch >= INT32_MAX:
+                return live
+            fetch += want - len(live)
+
+    def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
+                  match: Match | None = None) -> list[PageRow]:
+        """One slice of the feed's partition: keys, origins and body copies (filtered reads and
+        rows without a copy fall back to ``activities``)."""
+        if match is not None or limit <= 0:
+            return super().read_page(feed, limit, offset, rng, match)
+        bounds = _bounds(rng)
+        if bounds is None:
+            return []
+        upper, lower, values = bounds
+        rows = self._live("page_read", upper, lower, feed, values, offset + limit)[offset:offset + limit]
+        missing = [r[0] for r in rows if r[2] is None]
+        found = self.activities.get_bodies(missing) if missing else {}
+        out: list[PageRow] = []
+        for k, o, body in rows:
+            if body is None:
+                body = found.get(k)
+                if body is None:
+                    continue  # the activity is gone: a removal is propagating
+            out.append((k, body, from_origin(o)))
+        return out
+
+    def page_bodies(self, feed: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """The body copies of ``keys`` in ``feed``'s partition (a clustering IN: one partition, not
+        one per activity); keys without a copy come from ``activities``."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        if not self.session.body_copies:
+            return self.activities.get_bodies(keys)
+        wanted = set(keys)
+        # A page's members are usually most of the rows between its oldest and newest member: one
+        # contiguous slice of at most twice as many rows is cheaper than an IN of many clustering
+        # keys (one slice per key on the replica). What it misses comes by IN, concurrently.
+        rows = self.session.rows("timeline_bodies_range", (feed, max(keys), min(keys), 2 * len(keys)))
+        out = {k: b for k, o, b in rows if o is not None and b is not None and k in wanted}
+        rest = [k for k in keys if k not in out]
+        if rest and len(rows) == 2 * len(keys):  # the slice stopped early: a sparse page
+            found = self.session.concurrent(("timeline_bodies", (feed, chunk)) for chunk in chunks(rest))
+            out.update((k, b) for rs in found for k, o, b in rs.current_rows if o is not None and b is not None)
+        missing = [k for k in keys if k not in out]
+        if missing:
+            out.update(self.activities.get_bodies(missing))
+        return out
 
     def _read_own(self, feed: str, limit: int, offset: int, upper: str, lower: str,
                   values: list[bytes]) -> list[Entry]:
@@ -144,14 +271,16 @@ class CassandraTimelines(CassandraRole, TimelineStore):
     def read_window(self, feed: str, limit: int) -> Window:
         if limit <= 0:
             return [], [], [], [], []
-        rows = self.session.rows("timeline_window", (feed, min(limit, INT32_MAX)))
+        rows = self._live("timeline_window", "", "", feed, [], limit)
         if not rows:
             return [], [], [], [], []
         keys, origins, groups, actors, verbs = (list(col) for col in zip(*rows))
-        return keys, [from_origin(o) for o in origins], groups, actors, verbs
+        if OWN in origins:  # inline, not from_origin(): 1,000 calls per read cost ~0.1 ms
+            origins = [None if o == OWN else o for o in origins]
+        return keys, origins, groups, actors, verbs
 
     def has_entry(self, feed: str, key: bytes) -> bool:
-        return bool(self.session.rows("timeline_has", (feed, key)))
+        return any(r[0] is not None for r in self.session.rows("timeline_has", (feed, key)))
 
     def feeds_of_activity(self, key: bytes) -> list[tuple[str, str | None]]:
         return [(f, from_origin(o)) for f, o in self.session.rows("activity_feeds_get", (key_uuid(key),))]
