@@ -76,6 +76,7 @@ class DevServer:
             "POWERTOOLS_LOG_LEVEL": "ERROR",
         })
         env.update(extra_env or {})
+        self.env = env  # tests open the server's stores with Settings.from_env(server.env)
         self.log = open(tmp / "server.log", "w+")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "feedline.cli", "dev", "--port", str(self.port)],

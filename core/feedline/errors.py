@@ -74,6 +74,13 @@ class NotAllowedException(StreamError):
     code, exception, status_code = 17, "NotAllowedException", 403
 
 
+class ConflictException(StreamError):
+    """409: creating what exists (a user id, a collection item id). Stream's clients see the
+    status only (stream-js tests assert 409); code 1 maps to their generic exception."""
+
+    code, exception, status_code = 1, "ConflictException", 409
+
+
 class ServiceUnavailable(StreamError):
     """A dependency (storage, queue) is down: retryable, the request had no partial effect."""
 

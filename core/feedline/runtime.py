@@ -15,12 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from feedline.activities.service import ActivityService
+from feedline.analytics.service import AnalyticsService
+from feedline.collections.service import CollectionService
 from feedline.config import Settings
 from feedline.fanout.queue import EmbeddedQueue, FanoutQueue, SqsQueue
 from feedline.feeds.service import FeedService
 from feedline.follows.service import FollowService
 from feedline.storage import open_stores
 from feedline.stores import Stores
+from feedline.users.service import UserService
 
 
 @dataclass(eq=False)
@@ -31,6 +34,9 @@ class Runtime:
     feeds: FeedService = field(init=False)
     activities: ActivityService = field(init=False)
     follows: FollowService = field(init=False)
+    users: UserService = field(init=False)
+    collections: CollectionService = field(init=False)
+    analytics: AnalyticsService = field(init=False)
 
     def __post_init__(self) -> None:
         app = self.settings.app
@@ -38,6 +44,9 @@ class Runtime:
         self.activities = ActivityService(app, self.stores, self.feeds, self.queue,
                                           inline_fanout=self.settings.inline_fanout)
         self.follows = FollowService(app, self.stores, self.feeds)
+        self.users = UserService(self.stores)
+        self.collections = CollectionService(self.stores)
+        self.analytics = AnalyticsService(self.stores)
 
     def close(self) -> None:
         self.queue.close()

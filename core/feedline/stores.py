@@ -11,8 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from feedline.activities.store import ActivityStore
+from feedline.analytics.store import EventStore
+from feedline.collections.store import CollectionStore
 from feedline.feeds.store import MarkStore, TimelineStore
 from feedline.follows.store import FollowStore
+from feedline.users.store import UserStore
 
 
 @dataclass(eq=False)
@@ -21,6 +24,9 @@ class Stores:
     timelines: TimelineStore
     marks: MarkStore
     follows: FollowStore
+    users: UserStore
+    collections: CollectionStore
+    events: EventStore
     #: releases the backend's connections
     closer: Callable[[], None] = field(default=lambda: None, repr=False)
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from feedline import runtime
 from feedline.activities import routes as activities
 from feedline.api.app import Api
+from feedline.collections import routes as collections
 from feedline.feeds import routes as feeds
 from feedline.follows import routes as follows
+from feedline.users import routes as users
 
-lambda_handler = Api("read", feeds.read, activities.read, follows.read, runtime=runtime.get)
+lambda_handler = Api("read", feeds.read, activities.read, follows.read, users.read, collections.read,
+                     runtime=runtime.get)

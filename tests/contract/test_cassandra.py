@@ -16,10 +16,13 @@ from feedline.storage.cassandra import from_settings
 from feedline.storage.cassandra.base import key_uuid, uuid_key
 
 from .activity_store_contract import ActivityStoreContract
+from .collection_store_contract import CollectionStoreContract
+from .event_store_contract import EventStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
 from .support import feed, key
 from .timeline_store_contract import TimelineStoreContract
+from .user_store_contract import UserStoreContract
 
 pytestmark = pytest.mark.cassandra
 
@@ -67,6 +70,18 @@ class TestCassandraMarks(MarkStoreContract):
 
 
 class TestCassandraFollows(FollowStoreContract):
+    pass
+
+
+class TestCassandraUsers(UserStoreContract):
+    pass
+
+
+class TestCassandraCollections(CollectionStoreContract):
+    pass
+
+
+class TestCassandraEvents(EventStoreContract):
     pass
 
 

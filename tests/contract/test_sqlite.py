@@ -7,9 +7,12 @@ import pytest
 from feedline.storage.sqlite import open_stores
 
 from .activity_store_contract import ActivityStoreContract
+from .collection_store_contract import CollectionStoreContract
+from .event_store_contract import EventStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
 from .timeline_store_contract import TimelineStoreContract
+from .user_store_contract import UserStoreContract
 
 
 @pytest.fixture
@@ -40,4 +43,16 @@ class TestSQLiteMarks(MarkStoreContract):
 
 
 class TestSQLiteFollows(FollowStoreContract):
+    pass
+
+
+class TestSQLiteUsers(UserStoreContract):
+    pass
+
+
+class TestSQLiteCollections(CollectionStoreContract):
+    pass
+
+
+class TestSQLiteEvents(EventStoreContract):
     pass

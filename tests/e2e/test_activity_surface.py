@@ -25,7 +25,8 @@ def test_get_activities_by_ids_and_foreign_id_times(client, uid):
     b = post(client, f"user:{uid}", foreign_id=f"b:{uid}", time=now - dt.timedelta(hours=1), object="2")
     got = client.get_activities(ids=[b["id"], a["id"], "6045bfa0-a467-11e7-8080-80005886bfee"])["results"]
     assert [g["id"] for g in got] == [b["id"], a["id"]]  # asked order; unknown ids left out
-    assert "origin" not in got[0]
+    assert got[0]["origin"] is None and got[1]["origin"] is None  # the shape of a feed read
+    assert got[1] == client.feed("user", uid).get(id_lte=a["id"], limit=1)["results"][0]
     by_fid = client.get_activities(foreign_id_times=[(f"a:{uid}", now), (f"b:{uid}", b["time"])])["results"]
     assert [g["id"] for g in by_fid] == [a["id"], b["id"]]
     assert client.get_activities(ids=["6045bfa0-a467-11e7-8080-80005886bfee"])["results"] == []

@@ -207,3 +207,28 @@ def test_uniqueness_identical_content_dedupes(client, uid):
     client.feed("user", f"{uid}x").add_activity(payload)
     client.feed("topic", f"{uid}y").add_activity(payload)
     assert len(timeline.get()["results"]) == 1
+
+
+def test_batch_without_times_reads_last_first(client, uid):
+    """stream-python's test_add_activities / test_add_activities_to and the JS SDK's `add
+    activities`: one batch, no times: the last added reads first (strictly increasing times)."""
+    feed = client.feed("user", uid)
+    batch = [{"actor": "a", "verb": "v", "object": str(i)} for i in range(10)]
+    added = feed.add_activities(batch)["activities"]
+    assert [a["object"] for a in added] == [str(i) for i in range(10)]  # input order
+    times = [a["time"] for a in added]
+    assert times == sorted(times) and len(set(times)) == 10
+    assert [a["id"] for a in feed.get(limit=10)["results"]] == [a["id"] for a in reversed(added)]
+    to_feed = client.feed("flat", uid)
+    added_to = feed.add_activities([{"actor": "a", "verb": "w", "object": str(i), "to": [to_feed.id]}
+                                    for i in range(3)])["activities"]
+    assert ids_of(to_feed.get(limit=3)) == [a["id"] for a in reversed(added_to)]
+
+
+def test_batch_with_explicit_times_keeps_deterministic_ids(client, uid):
+    now = utcnow()
+    batch = [{"actor": "a", "verb": "v", "object": str(i), "time": now} for i in range(3)]
+    first = client.feed("user", uid).add_activities(batch)["activities"]
+    again = client.feed("user", uid).add_activities(batch)["activities"]
+    assert [a["id"] for a in first] == [a["id"] for a in again]
+    assert len({a["time"] for a in first}) == 1

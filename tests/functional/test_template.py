@@ -189,7 +189,9 @@ def test_template_keeps_routes_and_resources_the_local_runner_reads():
               for ev in _res(t, fn)["Events"].values() if ev["Type"] == "HttpApi"}
     assert routes == {("GET", "/api/v1.0/{proxy+}", "ReadFunction"),
                       ("POST", "/api/v1.0/{proxy+}", "WriteFunction"),
-                      ("DELETE", "/api/v1.0/{proxy+}", "WriteFunction")}
+                      ("PUT", "/api/v1.0/{proxy+}", "WriteFunction"),
+                      ("DELETE", "/api/v1.0/{proxy+}", "WriteFunction"),
+                      ("POST", "/analytics/v1.0/{proxy+}", "WriteFunction")}
 
 
 def test_http_api_has_cors_and_throttling():

@@ -48,11 +48,15 @@ class ActivityService:
 
     # ---- add and remove ---------------------------------------------------------------------
     def validate(self, payloads: Sequence[object]) -> list[Activity]:
+        """Validate a batch. Activities without a ``time`` get the clock's one ``now`` of the
+        batch plus their index in µs: strictly increasing in batch order, so the last of a batch
+        reads first (feeds are newest first; with one shared time, ties would sort by id hash).
+        Explicit times are kept as sent, so their ids stay deterministic."""
         now = self.clock()
         out = []
         for i, p in enumerate(payloads):
             try:
-                out.append(build(p, now))
+                out.append(build(p, now + i))
             except InputException as exc:
                 if len(payloads) > 1:
                     exc.detail = f"activity {i}: {exc.detail}"

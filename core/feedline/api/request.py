@@ -54,14 +54,26 @@ class Request:
     # ---- caller -----------------------------------------------------------------------------
     def principal(self, resource: str, action: str, feed: str | None) -> Principal:
         """The authenticated caller, authorised for ``action`` on ``resource`` (of ``feed``)."""
+        who = self._authenticate()
+        authorize(self.rt.settings.app, who, resource, action, feed)
+        return who
+
+    def caller(self, resource: str, action: str) -> Principal:
+        """The authenticated caller of a resource that is not a feed (users, collection items):
+        a server token is authorised for ``action`` on ``resource``; a user token is returned
+        as it is, for the route to check that it touches only what the user owns (spec §4)."""
+        who = self._authenticate()
+        if not who.is_user:
+            authorize(self.rt.settings.app, who, resource, action, None)
+        return who
+
+    def _authenticate(self) -> Principal:
         headers = self.headers
-        who = self.api.authenticator(self.rt).authenticate(
+        return self.api.authenticator(self.rt).authenticate(
             self.query.get("api_key"),
             headers.get("authorization") or headers.get("Authorization"),
             headers.get("stream-auth-type") or headers.get("Stream-Auth-Type"),
         )
-        authorize(self.rt.settings.app, who, resource, action, feed)
-        return who
 
     def feed(self, slug: str, uid: str, resource: str, action: str) -> tuple[str, FeedGroup, Principal]:
         """``(feed id, feed group, caller)`` for a route's ``<slug>/<uid>``: the feed id validated,

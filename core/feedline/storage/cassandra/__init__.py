@@ -2,7 +2,8 @@
 
 - ``session``: the lazily built, reused driver session; error mapping and the idle reconnect.
 - ``statements``: every CQL statement, as text, prepared once per session.
-- ``base``: what the role stores share; ``activities``, ``timelines`` (and marks), ``follows``:
+- ``base``: what the role stores share; ``activities``, ``timelines`` (and marks), ``follows``,
+  ``users``, ``collections``, ``events``:
   one module per role contract, on the tables of ``storage/cassandra/migrations`` (applied by
   ``feedline db migrate``).
 
@@ -15,9 +16,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from feedline.storage.cassandra.activities import CassandraActivities
+from feedline.storage.cassandra.collections import CassandraCollections
+from feedline.storage.cassandra.events import CassandraEvents
 from feedline.storage.cassandra.follows import CassandraFollows
 from feedline.storage.cassandra.session import CassandraSession, session_options
 from feedline.storage.cassandra.timelines import CassandraMarks, CassandraTimelines
+from feedline.storage.cassandra.users import CassandraUsers
 from feedline.stores import Stores
 
 if TYPE_CHECKING:
@@ -33,7 +37,8 @@ def open_stores(hosts: Sequence[str] = ("127.0.0.1",), port: int = 9042, keyspac
     cs = session or CassandraSession(hosts, port, keyspace, local_dc, **options)
     activities = CassandraActivities(cs)
     return Stores(activities=activities, timelines=CassandraTimelines(cs, activities), marks=CassandraMarks(cs),
-                  follows=CassandraFollows(cs), closer=cs.shutdown)
+                  follows=CassandraFollows(cs), users=CassandraUsers(cs), collections=CassandraCollections(cs),
+                  events=CassandraEvents(cs), closer=cs.shutdown)
 
 
 def from_settings(settings: Settings) -> Stores:

@@ -14,6 +14,7 @@ from __future__ import annotations
 TABLES = (
     "activities", "activities_by_foreign_id", "timeline", "timeline_by_origin", "activity_feeds",
     "follows_by_source", "follows_by_target", "following_by_time", "followers_by_time", "marks",
+    "users", "collection_items", "events_by_user",
 )
 
 CQL: dict[str, str] = {
@@ -77,6 +78,18 @@ CQL: dict[str, str] = {
     "count_following": "SELECT COUNT(*) FROM follows_by_source WHERE source = ?",
     "count_following_slug": ("SELECT COUNT(*) FROM follows_by_source "
                              "WHERE source = ? AND target >= ? AND target < ?"),
+    # ---- users, collection items, analytics events (0003) --------------------------------------
+    "user_put": "INSERT INTO users (id, body, created_us, updated_us) VALUES (?, ?, ?, ?)",
+    "users_get": "SELECT id, body, created_us, updated_us FROM users WHERE id IN ?",
+    "user_delete": "DELETE FROM users WHERE id = ?",
+    "item_put": ("INSERT INTO collection_items (collection, id, user_id, body, created_us, updated_us) "
+                 "VALUES (?, ?, ?, ?, ?, ?)"),
+    "items_get": ("SELECT collection, id, user_id, body, created_us, updated_us FROM collection_items "
+                  "WHERE collection = ? AND id IN ?"),
+    "item_delete": "DELETE FROM collection_items WHERE collection = ? AND id = ?",
+    "event_put": "INSERT INTO events_by_user (user_id, day, key, kind, feed_id, body) VALUES (?, ?, ?, ?, ?, ?)",
+    "user_events": ("SELECT key, kind, user_id, feed_id, body FROM events_by_user "
+                    "WHERE user_id = ? AND day = ? AND key >= ? AND key < ? LIMIT ?"),
 }
 
 _UPPER = {"": "", "lt": " AND key < ?", "lte": " AND key <= ?"}

@@ -1,7 +1,7 @@
 """The embedded default backend: one SQLite file, stdlib only, durable across restarts.
 
-One module per role contract (``activities``, ``timelines`` with marks, ``follows``), all on one
-shared connection (``db.SQLiteDB``); ``open_stores`` bundles them.
+One module per role contract (``activities``, ``timelines`` with marks, ``follows``, ``users``,
+``collections``, ``events``), all on one shared connection (``db.SQLiteDB``); ``open_stores`` bundles them.
 """
 
 from __future__ import annotations
@@ -9,9 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from feedline.storage.sqlite.activities import SQLiteActivities
+from feedline.storage.sqlite.collections import SQLiteCollections
 from feedline.storage.sqlite.db import SQLiteDB
+from feedline.storage.sqlite.events import SQLiteEvents
 from feedline.storage.sqlite.follows import SQLiteFollows
 from feedline.storage.sqlite.timelines import SQLiteMarks, SQLiteTimelines
+from feedline.storage.sqlite.users import SQLiteUsers
 from feedline.stores import Stores
 
 
@@ -20,7 +23,8 @@ def open_stores(path: str | Path = ":memory:") -> Stores:
     db = SQLiteDB(path)
     activities = SQLiteActivities(db)
     return Stores(activities=activities, timelines=SQLiteTimelines(db, activities), marks=SQLiteMarks(db),
-                  follows=SQLiteFollows(db), closer=db.close)
+                  follows=SQLiteFollows(db), users=SQLiteUsers(db), collections=SQLiteCollections(db),
+                  events=SQLiteEvents(db), closer=db.close)
 
 
 __all__ = ["SQLiteDB", "open_stores"]
