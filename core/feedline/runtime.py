@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from feedline.activities.service import ActivityService
 from feedline.analytics.service import AnalyticsService
 from feedline.collections.service import CollectionService
+from feedline.enrichment.service import EnrichmentService
 from feedline.config import Settings
 from feedline.fanout.queue import EmbeddedQueue, FanoutQueue, SqsQueue
 from feedline.feeds.service import FeedService
@@ -36,6 +37,7 @@ class Runtime:
     follows: FollowService = field(init=False)
     users: UserService = field(init=False)
     collections: CollectionService = field(init=False)
+    enrichment: EnrichmentService = field(init=False)
     analytics: AnalyticsService = field(init=False)
 
     def __post_init__(self) -> None:
@@ -46,6 +48,7 @@ class Runtime:
         self.follows = FollowService(app, self.stores, self.feeds)
         self.users = UserService(self.stores)
         self.collections = CollectionService(self.stores)
+        self.enrichment = EnrichmentService(self.stores, self.feeds)
         self.analytics = AnalyticsService(self.stores)
 
     def close(self) -> None:

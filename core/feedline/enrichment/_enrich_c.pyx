@@ -9,6 +9,8 @@ per reference, per reaction list or per map.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.stdio cimport snprintf
 from libc.string cimport memcpy
 
 from feedline.enrichment._refs_c import find
@@ -206,58 +208,139 @@ cdef inline str _check_str(object value, str what):
     return <str>value
 
 
-cdef bytes _reaction(bytes body, bytes members, bytes user):
-    cdef Py_ssize_t nb = PyBytes_GET_SIZE(body)
-    cdef bytes res = PyBytes_FromStringAndSize(NULL, nb - 1 + PyBytes_GET_SIZE(members) + PyBytes_GET_SIZE(_USER)
-                                               + PyBytes_GET_SIZE(user) + 1)
-    cdef char* p = _putc(PyBytes_AS_STRING(res), PyBytes_AS_STRING(body), nb - 1)
-    p = _put(p, members)
+cdef object _safe_ascii(str text):
+    """``text`` as ASCII bytes when it is printable ASCII without a quote or a backslash (its JSON
+    string is then ``"`` + it + ``"``, byte-identical to ``json_bytes``), else None."""
+    if not text.isascii():
+        return None
+    cdef bytes raw = text.encode("ascii")
+    cdef Py_ssize_t i, n = PyBytes_GET_SIZE(raw)
+    cdef const unsigned char* b = <const unsigned char*>PyBytes_AS_STRING(raw)
+    for i in range(n):
+        if b[i] < 0x20 or b[i] > 0x7E or b[i] == 0x22 or b[i] == 0x5C:
+            return None
+    return raw
+
+
+cdef bytes _NEXT_HEAD = b':{"next":"'
+cdef bytes _NEXT_TAIL = b'"}'
+cdef bytes _SLASH = b"/"
+cdef bytes _ID_LT = b"/?id_lt="
+
+
+cdef bytes _link(bytes kj, bytes pre, bytes aid, bytes kind, bytes lid, bytes suf):
+    """``kind:{"next":"<pre><aid>/<kind>/?id_lt=<lid><suf>"}`` from safe ASCII parts, one copy."""
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, PyBytes_GET_SIZE(kj) + PyBytes_GET_SIZE(_NEXT_HEAD)
+                                               + PyBytes_GET_SIZE(pre) + PyBytes_GET_SIZE(aid) + 1
+                                               + PyBytes_GET_SIZE(kind) + PyBytes_GET_SIZE(_ID_LT)
+                                               + PyBytes_GET_SIZE(lid) + PyBytes_GET_SIZE(suf)
+                                               + PyBytes_GET_SIZE(_NEXT_TAIL))
+    cdef char* p = _put(PyBytes_AS_STRING(out), kj)
+    p = _put(p, _NEXT_HEAD)
+    p = _put(p, pre)
+    p = _put(p, aid)
+    p = _put(p, _SLASH)
+    p = _put(p, kind)
+    p = _put(p, _ID_LT)
+    p = _put(p, lid)
+    p = _put(p, suf)
+    _put(p, _NEXT_TAIL)
+    return out
+
+
+cdef bytes _count_member(bytes kj, object c):
+    """``kind:n`` (``b"%d" % n`` for counts beyond 64 bits)."""
+    cdef char buf[24]
+    cdef long long v
+    cdef int m
+    try:
+        v = c
+    except OverflowError:
+        return kj + b":%d" % c
+    m = snprintf(buf, 24, "%lld", v)
+    cdef bytes out = PyBytes_FromStringAndSize(NULL, PyBytes_GET_SIZE(kj) + 1 + m)
+    cdef char* p = _put(PyBytes_AS_STRING(out), kj)
+    p[0] = b':'
+    memcpy(p + 1, buf, m)
+    return out
+
+
+cdef struct Cells:
+    # per row: its reaction's size and the next row of the same list (-1 ends it); per list (a
+    # cell = activity x kind, latest lists then own lists): its first and last row (-1: empty)
+    # and how many rows it has
+    Py_ssize_t* size
+    Py_ssize_t* nxt
+    Py_ssize_t* head
+    Py_ssize_t* tail
+    Py_ssize_t* count
+
+
+cdef Py_ssize_t _list_bytes(Cells* c, Py_ssize_t cell) noexcept:
+    """Size of ``[r,r,...]`` for one list (0 if empty)."""
+    cdef Py_ssize_t r = c.head[cell], size = 1
+    if r < 0:
+        return 0
+    while r >= 0:
+        size += c.size[r] + 1  # the reaction and a comma or the closing bracket
+        r = c.nxt[r]
+    return size
+
+
+cdef char* _write_reaction(char* p, tuple row, object user):
+    cdef bytes body = <bytes>row[5]
+    p = _putc(p, PyBytes_AS_STRING(body), PyBytes_GET_SIZE(body) - 1)
+    p = _put(p, <bytes>row[6])
     p = _put(p, _USER)
-    p = _put(p, user)
+    p = _put(p, <bytes>user)
     p[0] = b'}'
-    return res
+    return p + 1
 
 
-cdef bytes _lists_map(bytes name, list kjson, list cells, Py_ssize_t base, Py_ssize_t k):
+cdef Py_ssize_t _map_size(bytes name, list kjson, Cells* c, Py_ssize_t base, Py_ssize_t k) noexcept:
+    cdef Py_ssize_t j, n, size = PyBytes_GET_SIZE(name) + 1, first = 1
+    for j in range(k):
+        n = _list_bytes(c, base + j)
+        if n:
+            size += PyBytes_GET_SIZE(<bytes>kjson[j]) + 1 + n + (0 if first else 1)
+            first = 0
+    return size
+
+
+cdef char* _write_map(char* p, bytes name, list kjson, Cells* c, Py_ssize_t base, Py_ssize_t k,
+                      list rows, list users):
     """``name`` + ``kind:[r,...]`` over the kinds whose list is not empty + ``}``."""
-    cdef Py_ssize_t j, a, m, size = PyBytes_GET_SIZE(name) + 1, first = 1
-    cdef list lst
+    cdef Py_ssize_t j, r, first = 1
+    p = _put(p, name)
     for j in range(k):
-        lst = <list>cells[base + j]
-        m = len(lst)
-        if m:
-            size += PyBytes_GET_SIZE(<bytes>kjson[j]) + 3 + (m - 1) + (0 if first else 1)
-            for a in range(m):
-                size += PyBytes_GET_SIZE(<bytes>lst[a])
-            first = 0
-    cdef bytes out = PyBytes_FromStringAndSize(NULL, size)
-    cdef char* p = _put(PyBytes_AS_STRING(out), name)
-    first = 1
-    for j in range(k):
-        lst = <list>cells[base + j]
-        m = len(lst)
-        if m:
-            if not first:
-                p[0] = b','
-                p += 1
-            first = 0
-            p = _put(p, <bytes>kjson[j])
-            p[0] = b':'
-            p[1] = b'['
-            p += 2
-            for a in range(m):
-                if a:
-                    p[0] = b','
-                    p += 1
-                p = _put(p, <bytes>lst[a])
-            p[0] = b']'
+        r = c.head[base + j]
+        if r < 0:
+            continue
+        if not first:
+            p[0] = b','
+            p += 1
+        first = 0
+        p = _put(p, <bytes>kjson[j])
+        p[0] = b':'
+        p[1] = b'['
+        p += 2
+        while r >= 0:
+            p = _write_reaction(p, <tuple>rows[r], users[r])
+            r = c.nxt[r]
+            p[0] = b',' if r >= 0 else b']'
             p += 1
     p[0] = b'}'
-    return out
+    return p + 1
+
+
+cdef bytes _LATEST = b',"latest_reactions":{'
+cdef bytes _OWN = b',"own_reactions":{'
 
 
 def reaction_tails(activity_ids, kinds, counts, rows, users, bint with_counts, bint with_latest, bint with_own,
                    str next_prefix, str next_suffix):
+    """Reactions are not built one by one: each activity's members are measured, then written by
+    memcpy from the rows' bodies and the users' bytes into one bytes object."""
     if type(users) is not dict:
         raise TypeError("users must be a dict")
     cdef dict aidx = {}, kidx = {}
@@ -265,7 +348,7 @@ def reaction_tails(activity_ids, kinds, counts, rows, users, bint with_counts, b
         _check_str(a, "activity ids")
         if a not in aidx:
             aidx[a] = len(aidx)
-    cdef Py_ssize_t j = 0, k, n, cells, i, cell, base
+    cdef Py_ssize_t j = 0, k, n, cells, i, cell, base, r, nrows, size, shown
     for kd in kinds:
         kidx[_check_str(kd, "kinds")] = j
         j += 1
@@ -288,64 +371,113 @@ def reaction_tails(activity_ids, kinds, counts, rows, users, bint with_counts, b
         oj = kidx.get(_check_str(row[1], "kinds"))
         if oi is not None and oj is not None:
             count[<Py_ssize_t>oi * k + <Py_ssize_t>oj] = c
-    cdef list latest = [[] for _ in range(cells)], own = [[] for _ in range(cells)]
+    cdef list rowlist = list(rows)
+    nrows = len(rowlist)
+    cdef list row_users = [None] * nrows
     cdef list last_id = [""] * cells
-    cdef bytes body, members
-    for obj in rows:
-        if type(obj) is not tuple or len(<tuple>obj) != 7:
-            raise TypeError("reaction rows must be (activity_id, kind, slot, id, user_id, body, members) tuples")
-        row = <tuple>obj
-        _check_str(row[0], "activity ids")
-        _check_str(row[1], "kinds")
-        _check_str(row[3], "reaction ids")
-        slot = row[2]
-        if type(slot) is not int:
-            raise TypeError("slot must be an int")
-        if type(row[5]) is not bytes or type(row[6]) is not bytes:
-            raise TypeError("reaction bodies and members must be bytes")
-        body, members = <bytes>row[5], <bytes>row[6]
-        if PyBytes_GET_SIZE(body) == 0 or PyBytes_AS_STRING(body)[PyBytes_GET_SIZE(body) - 1] != b'}':
-            raise ValueError("a reaction body must be a JSON object")
-        user = (<dict>users)[_check_str(row[4], "user ids")]
-        if type(user) is not bytes:
-            raise TypeError("users must map to bytes")
-        oi = aidx.get(row[0])
-        oj = kidx.get(row[1])
-        if oi is None or oj is None:
-            continue
-        cell = <Py_ssize_t>oi * k + <Py_ssize_t>oj
-        if slot == 0:
-            (<list>latest[cell]).append(_reaction(body, members, <bytes>user))
-            last_id[cell] = row[3]
-        elif slot == 1:
-            (<list>own[cell]).append(_reaction(body, members, <bytes>user))
-        else:
-            raise ValueError("slot must be 0 (latest) or 1 (own)")
+    cdef Cells cs, own_cs
+    cdef Py_ssize_t* mem = <Py_ssize_t*>PyMem_Malloc((2 * nrows + 6 * cells + 1) * sizeof(Py_ssize_t))
+    if mem == NULL:
+        raise MemoryError()
+    cs.size, cs.nxt = mem, mem + nrows
+    cs.head, cs.tail, cs.count = mem + 2 * nrows, mem + 2 * nrows + 2 * cells, mem + 2 * nrows + 4 * cells
+    cdef bytes body, members, extra, counted, out
     cdef list tails = [None] * n, parts, links
     cdef list uniq = list(aidx)
     cdef str aid, url
-    for i in range(n):
-        parts = []
-        base = i * k
-        aid = <str>uniq[i]
-        if with_latest:
-            parts.append(_lists_map(b',"latest_reactions":{', kjson, latest, base, k))
-            links = []
-            for j in range(k):
-                if len(<list>latest[base + j]):
-                    if count[base + j] > len(<list>latest[base + j]):
-                        url = next_prefix + aid + "/" + <str>ks[j] + "/?id_lt=" + <str>last_id[base + j] + next_suffix
-                    else:
-                        url = ""
-                    links.append(<bytes>kjson[j] + b':{"next":' + json_bytes(url) + b"}")
-            parts.append(b',"latest_reactions_extra":{' + b",".join(links) + b"}")
-        if with_own:
-            parts.append(_lists_map(b',"own_reactions":{', kjson, own, base, k))
-        if with_counts:
-            links = []
-            for j in range(k):
-                if count[base + j]:
-                    links.append(<bytes>kjson[j] + b":%d" % count[base + j])
-            parts.append(b',"reaction_counts":{' + b",".join(links) + b"}")
-        tails[i] = b"".join(parts)
+    cdef char* p
+    try:
+        for i in range(2 * cells):
+            cs.head[i] = -1
+            cs.tail[i] = -1
+            cs.count[i] = 0
+        for r in range(nrows):
+            obj = rowlist[r]
+            cs.nxt[r] = -1
+            cs.size[r] = 0
+            if type(obj) is not tuple or len(<tuple>obj) != 7:
+                raise TypeError("reaction rows must be (activity_id, kind, slot, id, user_id, body, members) tuples")
+            row = <tuple>obj
+            _check_str(row[0], "activity ids")
+            _check_str(row[1], "kinds")
+            _check_str(row[3], "reaction ids")
+            slot = row[2]
+            if type(slot) is not int:
+                raise TypeError("slot must be an int")
+            if type(row[5]) is not bytes or type(row[6]) is not bytes:
+                raise TypeError("reaction bodies and members must be bytes")
+            body, members = <bytes>row[5], <bytes>row[6]
+            if PyBytes_GET_SIZE(body) == 0 or PyBytes_AS_STRING(body)[PyBytes_GET_SIZE(body) - 1] != b'}':
+                raise ValueError("a reaction body must be a JSON object")
+            user = (<dict>users)[_check_str(row[4], "user ids")]
+            if type(user) is not bytes:
+                raise TypeError("users must map to bytes")
+            oi = aidx.get(row[0])
+            oj = kidx.get(row[1])
+            if oi is None or oj is None:
+                continue
+            cell = <Py_ssize_t>oi * k + <Py_ssize_t>oj
+            if slot == 0:
+                last_id[cell] = row[3]
+            elif slot == 1:
+                cell += cells  # own lists follow the latest ones
+            else:
+                raise ValueError("slot must be 0 (latest) or 1 (own)")
+            row_users[r] = user
+            cs.size[r] = PyBytes_GET_SIZE(body) - 1 + PyBytes_GET_SIZE(members) + PyBytes_GET_SIZE(_USER) \
+                + PyBytes_GET_SIZE(<bytes>user) + 1
+            if cs.tail[cell] < 0:
+                cs.head[cell] = r
+            else:
+                cs.nxt[cs.tail[cell]] = r
+            cs.tail[cell] = r
+            cs.count[cell] += 1
+        own_cs = cs
+        own_cs.head = cs.head + cells
+        own_cs.count = cs.count + cells
+        pre, suf = _safe_ascii(next_prefix), _safe_ascii(next_suffix)
+        kraw = [_safe_ascii(kd) for kd in ks]
+        for i in range(n):
+            base = i * k
+            aid = <str>uniq[i]
+            extra = counted = b""
+            if with_latest:
+                links = []
+                araw = _safe_ascii(aid)
+                for j in range(k):
+                    shown = cs.count[base + j]
+                    if shown:
+                        if count[base + j] <= shown:
+                            links.append(<bytes>kjson[j] + b':{"next":""}')
+                            continue
+                        lraw = _safe_ascii(<str>last_id[base + j])
+                        if pre is not None and suf is not None and araw is not None and kraw[j] is not None \
+                                and lraw is not None:
+                            links.append(_link(<bytes>kjson[j], pre, araw, kraw[j], lraw, suf))
+                        else:
+                            url = next_prefix + aid + "/" + <str>ks[j] + "/?id_lt=" + <str>last_id[base + j] + next_suffix
+                            links.append(<bytes>kjson[j] + b':{"next":' + json_bytes(url) + b"}")
+                extra = b',"latest_reactions_extra":{' + b",".join(links) + b"}"
+            if with_counts:
+                parts = []
+                for j in range(k):
+                    if count[base + j]:
+                        parts.append(_count_member(<bytes>kjson[j], count[base + j]))
+                counted = b',"reaction_counts":{' + b",".join(parts) + b"}"
+            size = PyBytes_GET_SIZE(extra) + PyBytes_GET_SIZE(counted)
+            if with_latest:
+                size += _map_size(_LATEST, kjson, &cs, base, k)
+            if with_own:
+                size += _map_size(_OWN, kjson, &own_cs, base, k)
+            out = PyBytes_FromStringAndSize(NULL, size)
+            p = PyBytes_AS_STRING(out)
+            if with_latest:
+                p = _write_map(p, _LATEST, kjson, &cs, base, k, rowlist, row_users)
+                p = _put(p, extra)
+            if with_own:
+                p = _write_map(p, _OWN, kjson, &own_cs, base, k, rowlist, row_users)
+            _put(p, counted)
+            tails[i] = out
+    finally:
+        PyMem_Free(mem)
     return [tails[<Py_ssize_t>aidx[a]] for a in activity_ids]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import ujson
 
@@ -40,25 +41,40 @@ def token_text(token: bytes) -> str:
     return ujson.loads(token)
 
 
+#: parsed tokens, by token: a page's references repeat across reads (the same users, the same
+#: items), so each is parsed once per container. Bounded: emptied when full.
+_PARSED: dict[bytes, tuple[str, object] | None] = {}
+PARSED_MAX = 50_000
+
+
+def parse(tok: bytes) -> tuple[str, object] | None:
+    """``(type, key)`` of a reference token (``key``: the id, or ``(collection, id)`` for
+    objects), or None for a malformed reference (``SU:`` alone, ``SO:x`` without an id), which
+    stays a plain string."""
+    text = token_text(tok)
+    kind, rest = text[:2], text[3:]
+    if not rest:
+        return None
+    if kind == "SO":
+        collection, sep, item = rest.partition(":")
+        return ("SO", (collection, item)) if collection and sep and item else None
+    return kind, rest
+
+
 def wanted(tokens: Iterable[bytes]) -> Wanted:
-    """Parse tokens into look-ups; a malformed reference (``SU:`` alone, ``SO:x`` without an id)
-    is not looked up and stays a plain string."""
+    """Parse tokens into look-ups (see ``parse``)."""
     out = Wanted()
+    groups = {"SU": out.users, "SO": out.items, "SA": out.activities, "SR": out.reactions}
+    cache = _PARSED
     for tok in tokens:
-        text = token_text(tok)
-        kind, rest = text[:2], text[3:]
-        if not rest:
-            continue
-        if kind == "SU":
-            out.users.setdefault(rest, []).append(tok)
-        elif kind == "SO":
-            collection, sep, item = rest.partition(":")
-            if collection and sep and item:
-                out.items.setdefault((collection, item), []).append(tok)
-        elif kind == "SA":
-            out.activities.setdefault(rest, []).append(tok)
-        elif kind == "SR":
-            out.reactions.setdefault(rest, []).append(tok)
+        try:
+            found = cache[tok]
+        except KeyError:
+            if len(cache) >= PARSED_MAX:
+                cache.clear()
+            found = cache[tok] = parse(tok)
+        if found is not None:
+            groups[found[0]].setdefault(found[1], []).append(tok)  # type: ignore[arg-type]
     return out
 
 
@@ -157,7 +173,7 @@ def enrichment(impl, bodies: list[bytes], refs: list[bytes | None], activity_ids
     rows: list[tuple] = []
     if opts.reactions and activity_ids:
         counts, rows = fetch.page_reactions(activity_ids, opts)
-    reaction_users = {r[4] for r in rows}
+    reaction_users = set(map(itemgetter(4), rows))
     user_ids = list(reaction_users.union(w.users))
     users = fetch.users(user_ids) if user_ids else {}
     items = fetch.items(list(w.items)) if w.items else {}
@@ -166,7 +182,8 @@ def enrichment(impl, bodies: list[bytes], refs: list[bytes | None], activity_ids
     resolved = resolved_map(w, users, items, acts, reacts)
     tails = None
     if opts.reactions:
-        kinds = list(opts.kinds) if opts.kinds is not None else sorted({c[1] for c in counts}.union(r[1] for r in rows))
+        kinds = list(opts.kinds) if opts.kinds is not None else sorted(
+            set(map(itemgetter(1), counts)).union(map(itemgetter(1), rows)))
         tails = impl.reaction_tails(activity_ids, kinds, counts, rows, user_objects(reaction_users, users),
                                     opts.counts, opts.latest, opts.own, NEXT_PREFIX, opts.next_suffix())
     return resolved, tails
