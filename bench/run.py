@@ -6,6 +6,8 @@ Sections (each reports medians of many interleaved rounds, measured side by side
   read       the read handler on an API Gateway event -> response, flat page of 25, per backend:
              median and p99 wall time and Feedline's own CPU (wall minus time inside storage calls)
   fanout     one activity to 1,000 followers through the fan-out worker vs the raw store write
+  reactions  a reaction add and a reaction filter page of 25 through the handlers, next to a flat
+             feed read, per backend (``bench_reactions.py``)
   coldstart  import time of each function in fresh processes
 Results are printed as Markdown; BENCHMARKS.md records them with the command that produced them.
 """
@@ -166,7 +168,8 @@ def metered(stores, meter: Meter, replay: bool):
 
     wrap = ReplayRole if replay else TimedRole
     return Stores(activities=wrap(stores.activities, meter), timelines=wrap(stores.timelines, meter),
-                  marks=wrap(stores.marks, meter), follows=wrap(stores.follows, meter), closer=stores.close)
+                  marks=wrap(stores.marks, meter), follows=wrap(stores.follows, meter),
+                  reactions=wrap(stores.reactions, meter), closer=stores.close)
 
 
 def open_backend(name: str, tmp: Path):
@@ -325,7 +328,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
-    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,coldstart")
+    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,reactions,coldstart")
     args = ap.parse_args()
     sections = args.sections.split(",")
     backends = [b for b in args.backends.split(",") if b]
@@ -357,6 +360,13 @@ def main() -> int:
             print("|---|---:|---:|---:|---:|---:|")
             for b in backends:
                 print("\n".join(section_fanout(b, args.quick, tmp)))
+            print()
+        if "reactions" in sections:
+            import bench_reactions
+
+            print("\n".join(bench_reactions.HEADER))
+            for b in backends:
+                print("\n".join(bench_reactions.section(b, args.quick, tmp, open_backend)))
             print()
         if "coldstart" in sections:
             print("\n".join(section_coldstart(args.quick)), "\n")

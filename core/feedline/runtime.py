@@ -22,6 +22,7 @@ from feedline.config import Settings
 from feedline.fanout.queue import EmbeddedQueue, FanoutQueue, SqsQueue
 from feedline.feeds.service import FeedService
 from feedline.follows.service import FollowService
+from feedline.reactions.service import ReactionService
 from feedline.storage import open_stores
 from feedline.stores import Stores
 from feedline.users.service import UserService
@@ -39,6 +40,7 @@ class Runtime:
     collections: CollectionService = field(init=False)
     enrichment: EnrichmentService = field(init=False)
     analytics: AnalyticsService = field(init=False)
+    reactions: ReactionService = field(init=False)
 
     def __post_init__(self) -> None:
         app = self.settings.app
@@ -50,6 +52,7 @@ class Runtime:
         self.collections = CollectionService(self.stores)
         self.enrichment = EnrichmentService(self.stores, self.feeds)
         self.analytics = AnalyticsService(self.stores)
+        self.reactions = ReactionService(app, self.stores, self.activities)
 
     def close(self) -> None:
         self.queue.close()

@@ -1,7 +1,7 @@
 """What a storage backend provides: one object per role contract, sharing the backend's connection.
 
 The contracts live with the concepts that use them (``activities.store``, ``feeds.store``,
-``follows.store``); a backend (``storage.sqlite``, ``storage.cassandra``) implements each in a
+``follows.store``, ``reactions.store``); a backend (``storage.sqlite``, ``storage.cassandra``) implements each in a
 module of its own and bundles them here. A new concept adds a field.
 """
 
@@ -16,6 +16,7 @@ from feedline.collections.store import CollectionStore
 from feedline.feeds.store import MarkStore, TimelineStore
 from feedline.follows.store import FollowStore
 from feedline.users.store import UserStore
+from feedline.reactions.store import ReactionStore
 
 
 @dataclass(eq=False)
@@ -27,6 +28,7 @@ class Stores:
     users: UserStore
     collections: CollectionStore
     events: EventStore
+    reactions: ReactionStore
     #: releases the backend's connections
     closer: Callable[[], None] = field(default=lambda: None, repr=False)
 

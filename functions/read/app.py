@@ -13,8 +13,8 @@ from feedline.collections import routes as collections
 from feedline.enrichment import routes as enrichment
 from feedline.feeds import routes as feeds
 from feedline.follows import routes as follows
+from feedline.reactions import routes as reactions
 from feedline.users import routes as users
 
 lambda_handler = Api("read", feeds.read, activities.read, follows.read, users.read, collections.read,
-                     enrichment.read,
-                     runtime=runtime.get)
+                     reactions.read, enrichment.read, runtime=runtime.get)

@@ -20,6 +20,7 @@ from .collection_store_contract import CollectionStoreContract
 from .event_store_contract import EventStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
+from .reaction_store_contract import ReactionStoreContract
 from .support import feed, key
 from .timeline_store_contract import TimelineStoreContract
 from .user_store_contract import UserStoreContract
@@ -39,6 +40,20 @@ def shared_store(cassandra_settings):
 def store(shared_store, cassandra_truncate):
     cassandra_truncate(shared_store)
     return shared_store
+
+
+@pytest.fixture(scope="module")
+def sibling(cassandra_settings):
+    """Stores with a session of their own on the same keyspace (other Lambda containers): four,
+    handed out in turn (a cluster connection per writer thread would only test the driver)."""
+    import itertools
+    from types import SimpleNamespace
+
+    pool = [from_settings(cassandra_settings) for _ in range(4)]
+    turn = itertools.cycle(pool)
+    yield lambda: SimpleNamespace(reactions=next(turn).reactions, close=lambda: None)
+    for s in pool:
+        s.close()
 
 
 @pytest.fixture
@@ -82,6 +97,10 @@ class TestCassandraCollections(CollectionStoreContract):
 
 
 class TestCassandraEvents(EventStoreContract):
+    pass
+
+
+class TestCassandraReactions(ReactionStoreContract):
     pass
 
 

@@ -11,6 +11,7 @@ from .collection_store_contract import CollectionStoreContract
 from .event_store_contract import EventStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
+from .reaction_store_contract import ReactionStoreContract
 from .timeline_store_contract import TimelineStoreContract
 from .user_store_contract import UserStoreContract
 
@@ -20,6 +21,12 @@ def store(tmp_path):
     s = open_stores(tmp_path / "contract.db")
     yield s
     s.close()
+
+
+@pytest.fixture
+def sibling(tmp_path):
+    """Another connection to the same file (another process, another Lambda container)."""
+    return lambda: open_stores(tmp_path / "contract.db")
 
 
 @pytest.fixture
@@ -55,4 +62,8 @@ class TestSQLiteCollections(CollectionStoreContract):
 
 
 class TestSQLiteEvents(EventStoreContract):
+    pass
+
+
+class TestSQLiteReactions(ReactionStoreContract):
     pass

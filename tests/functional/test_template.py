@@ -197,7 +197,7 @@ def test_template_keeps_routes_and_resources_the_local_runner_reads():
 def test_http_api_has_cors_and_throttling():
     api = _res(load_template(), "HttpApi")
     cors = api["CorsConfiguration"]
-    assert {"GET", "POST", "DELETE"} <= set(cors["AllowMethods"])
+    assert {"GET", "POST", "PUT", "DELETE"} <= set(cors["AllowMethods"])
     assert {"authorization", "stream-auth-type", "content-type"} <= {h.lower() for h in cors["AllowHeaders"]}
     assert {"ThrottlingRateLimit", "ThrottlingBurstLimit"} <= set(api["DefaultRouteSettings"])
 

@@ -3,7 +3,7 @@
 - ``session``: the lazily built, reused driver session; error mapping and the idle reconnect.
 - ``statements``: every CQL statement, as text, prepared once per session.
 - ``base``: what the role stores share; ``activities``, ``timelines`` (and marks), ``follows``,
-  ``users``, ``collections``, ``events``:
+  ``users``, ``collections``, ``events``, ``reactions``:
   one module per role contract, on the tables of ``storage/cassandra/migrations`` (applied by
   ``feedline db migrate``).
 
@@ -19,6 +19,7 @@ from feedline.storage.cassandra.activities import CassandraActivities
 from feedline.storage.cassandra.collections import CassandraCollections
 from feedline.storage.cassandra.events import CassandraEvents
 from feedline.storage.cassandra.follows import CassandraFollows
+from feedline.storage.cassandra.reactions import CassandraReactions
 from feedline.storage.cassandra.session import CassandraSession, session_options
 from feedline.storage.cassandra.timelines import CassandraMarks, CassandraTimelines
 from feedline.storage.cassandra.users import CassandraUsers
@@ -38,7 +39,7 @@ def open_stores(hosts: Sequence[str] = ("127.0.0.1",), port: int = 9042, keyspac
     activities = CassandraActivities(cs)
     return Stores(activities=activities, timelines=CassandraTimelines(cs, activities), marks=CassandraMarks(cs),
                   follows=CassandraFollows(cs), users=CassandraUsers(cs), collections=CassandraCollections(cs),
-                  events=CassandraEvents(cs), closer=cs.shutdown)
+                  events=CassandraEvents(cs), reactions=CassandraReactions(cs), closer=cs.shutdown)
 
 
 def from_settings(settings: Settings) -> Stores:

@@ -15,6 +15,8 @@ TABLES = (
     "activities", "activities_by_foreign_id", "timeline", "timeline_by_origin", "activity_feeds",
     "follows_by_source", "follows_by_target", "following_by_time", "followers_by_time", "marks",
     "users", "collection_items", "events_by_user",
+    "reactions", "reactions_by_activity", "reactions_by_user", "reactions_by_parent", "reactions_by_parent_user",
+    "reaction_counts",
 )
 
 CQL: dict[str, str] = {
@@ -92,6 +94,35 @@ CQL: dict[str, str] = {
                     "WHERE user_id = ? AND day = ? AND key >= ? AND key < ? LIMIT ?"),
 }
 
+# ---- reactions (tables: migrations/0002_reactions.cql) -----------------------------------------
+_REACTION_COLUMNS = ("id, key, kind, activity_id, user_id, parent, body, created_us, updated_us, deleted_us, "
+                     "target_feeds, extra")
+CQL.update({
+    # `children` is not named: an update of the reaction keeps it (the store rewrites it alone)
+    "reaction_put": f"INSERT INTO reactions ({_REACTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "reaction_get": f"SELECT {_REACTION_COLUMNS}, children FROM reactions WHERE id IN ?",
+    "reaction_delete": "DELETE FROM reactions WHERE id = ?",
+    # rewritten from the exact set; the write timestamp is when the rewrite started reading
+    "reaction_children_put": "UPDATE reactions USING TIMESTAMP ? SET children = ? WHERE id = ?",
+    "rx_activity_put": "INSERT INTO reactions_by_activity (activity_id, kind, key, id) VALUES (?, ?, ?, ?)",
+    "rx_activity_delete": "DELETE FROM reactions_by_activity WHERE activity_id = ? AND kind = ? AND key = ?",
+    "rx_user_put": "INSERT INTO reactions_by_user (user_id, kind, key, id) VALUES (?, ?, ?, ?)",
+    "rx_user_delete": "DELETE FROM reactions_by_user WHERE user_id = ? AND kind = ? AND key = ?",
+    "rx_parent_put": "INSERT INTO reactions_by_parent (parent, kind, key, id, child_kind) VALUES (?, ?, ?, ?, ?)",
+    "rx_parent_delete": "DELETE FROM reactions_by_parent WHERE parent = ? AND kind = ? AND key = ?",
+    "rx_parent_all": "SELECT key, id, child_kind FROM reactions_by_parent WHERE parent = ? AND kind = '*'",
+    "rx_parent_user_put": "INSERT INTO reactions_by_parent_user (parent, user_id, key, id) VALUES (?, ?, ?, ?)",
+    "rx_parent_user_delete": "DELETE FROM reactions_by_parent_user WHERE parent = ? AND user_id = ? AND key = ?",
+    "rx_parent_user_get": "SELECT key, id FROM reactions_by_parent_user WHERE parent = ? AND user_id = ?",
+    "rx_count": "SELECT COUNT(*) FROM reactions_by_activity WHERE activity_id = ? AND kind = ?",
+    "reaction_counts_put": "INSERT INTO reaction_counts (activity_id, kind, count) VALUES (?, ?, ?) USING TIMESTAMP ?",
+    "reaction_counts_get": "SELECT kind, count FROM reaction_counts WHERE activity_id = ?",
+})
+#: listing tables and their partition key's first column
+REACTION_LISTINGS = {"activity_id": ("reactions_by_activity", "activity_id"),
+                     "user_id": ("reactions_by_user", "user_id"),
+                     "reaction_id": ("reactions_by_parent", "parent")}
+
 _UPPER = {"": "", "lt": " AND key < ?", "lte": " AND key <= ?"}
 _LOWER = {"": "", "gt": " AND key > ?", "gte": " AND key >= ?"}
 
@@ -99,6 +130,11 @@ _LOWER = {"": "", "gt": " AND key > ?", "gte": " AND key >= ?"}
 def range_name(base: str, upper: str, lower: str) -> str:
     """Name of the ``base`` read with an upper bound ``''|'lt'|'lte'`` and a lower ``''|'gt'|'gte'``."""
     return f"{base}:{upper}:{lower}"
+
+
+def reaction_range_name(field: str, upper: str, lower: str, order: str) -> str:
+    """Name of a reaction listing of ``field`` (a scope) with bounds and ``order`` (DESC/ASC)."""
+    return f"reactions:{field}:{upper}:{lower}:{order}"
 
 
 # Timeline reads, newest first (the clustering order): LIMIT bounds offset + limit rows.
@@ -109,4 +145,10 @@ for _u, _uc in _UPPER.items():
             f"SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ?{_uc}{_lc} LIMIT ?")
         CQL[range_name("by_origin_read", _u, _l)] = (
             f"SELECT key FROM timeline_by_origin WHERE feed = ? AND origin = ?{_uc}{_lc}")
-del _u, _uc, _l, _lc
+        # reaction listings: newest first (the clustering order) or oldest first (ORDER BY key ASC)
+        for _field, (_table, _col) in REACTION_LISTINGS.items():
+            for _order in ("DESC", "ASC"):
+                CQL[reaction_range_name(_field, _u, _l, _order)] = (
+                    f"SELECT key, id FROM {_table} WHERE {_col} = ? AND kind = ?{_uc}{_lc} "
+                    f"ORDER BY key {_order} LIMIT ?")
+del _u, _uc, _l, _lc, _field, _table, _col, _order

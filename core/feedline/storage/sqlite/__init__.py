@@ -1,7 +1,8 @@
 """The embedded default backend: one SQLite file, stdlib only, durable across restarts.
 
 One module per role contract (``activities``, ``timelines`` with marks, ``follows``, ``users``,
-``collections``, ``events``), all on one shared connection (``db.SQLiteDB``); ``open_stores`` bundles them.
+``collections``, ``events``, ``reactions``), all on one shared connection (``db.SQLiteDB``); ``open_stores``
+bundles them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from feedline.storage.sqlite.collections import SQLiteCollections
 from feedline.storage.sqlite.db import SQLiteDB
 from feedline.storage.sqlite.events import SQLiteEvents
 from feedline.storage.sqlite.follows import SQLiteFollows
+from feedline.storage.sqlite.reactions import SQLiteReactions
 from feedline.storage.sqlite.timelines import SQLiteMarks, SQLiteTimelines
 from feedline.storage.sqlite.users import SQLiteUsers
 from feedline.stores import Stores
@@ -24,7 +26,7 @@ def open_stores(path: str | Path = ":memory:") -> Stores:
     activities = SQLiteActivities(db)
     return Stores(activities=activities, timelines=SQLiteTimelines(db, activities), marks=SQLiteMarks(db),
                   follows=SQLiteFollows(db), users=SQLiteUsers(db), collections=SQLiteCollections(db),
-                  events=SQLiteEvents(db), closer=db.close)
+                  events=SQLiteEvents(db), reactions=SQLiteReactions(db), closer=db.close)
 
 
 __all__ = ["SQLiteDB", "open_stores"]
