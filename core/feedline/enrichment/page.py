@@ -8,5 +8,6 @@ _impl = load("feedline.enrichment._enrich")
 enrich_page = _impl.enrich_page
 enrich_bodies = _impl.enrich_bodies
 reaction_tails = _impl.reaction_tails
+page_tokens = _impl.page_tokens
 
-__all__ = ["enrich_page", "enrich_bodies", "reaction_tails"]
+__all__ = ["enrich_page", "enrich_bodies", "reaction_tails", "page_tokens"]

@@ -63,6 +63,9 @@ class CassandraReactions(CassandraRole, ReactionStore):
         if rec.parent:
             out.append(("rx_parent_user_put", (rec.parent, rec.user_id, k, rec.id)) if put
                        else ("rx_parent_user_delete", (rec.parent, rec.user_id, k)))
+        else:  # own reactions of enriched reads (0006)
+            out.append(("rx_activity_user_put", (rec.activity_id, rec.user_id, k, rec.id)) if put
+                       else ("rx_activity_user_delete", (rec.activity_id, rec.user_id, k)))
         return out
 
     def _truth(self, rec: ReactionRecord) -> None:
@@ -202,3 +205,40 @@ class CassandraReactions(CassandraRole, ReactionStore):
 
     def reaction_counts(self, activity_id: str) -> dict[str, int]:
         return {kind: int(n) for kind, n in self.session.rows("reaction_counts_get", (activity_id,)) if n}
+
+    def enrichment_rows(self, activity_ids: Sequence[str], kinds: Sequence[str] | None, latest: int,
+                        own_user: str | None) -> tuple[list[tuple[str, str, int]], list[tuple]]:
+        """Three rounds for the whole page, whatever its size: the counts of every activity (one
+        multi-partition read), then concurrently the latest of each (activity, kind) that has any
+        and the user's own per activity, then the reactions themselves (``get_reactions``)."""
+        aids = list(dict.fromkeys(activity_ids))
+        if not aids:
+            return [], []
+        wanted = None if kinds is None else set(kinds)
+        counts: list[tuple[str, str, int]] = []
+        for part in chunks(aids):
+            counts += [(a, k, int(n)) for a, k, n in self.session.rows("rx_counts_in", (part,))
+                       if n and (wanted is None or k in wanted)]
+        counts.sort()
+        reads: list[tuple[str, tuple]] = []
+        cells: list[tuple[str, str | None, int]] = []
+        if latest > 0:
+            reads += [("rx_latest", (a, k, min(latest, INT32_MAX))) for a, k, _ in counts]
+            cells += [(a, k, 0) for a, k, _ in counts]
+        if own_user:
+            reads += [("rx_activity_user_get", (a, own_user)) for a in aids]
+            cells += [(a, None, 1) for a in aids]
+        listed = [list(rs) for rs in self.session.concurrent(reads)]
+        found = self.get_reactions([id_ for rows in listed for _key, id_ in rows])
+        out: list[tuple] = []
+        for (aid, kind, slot), rows in zip(cells, listed):
+            for key, id_ in rows:
+                s = found.get(id_)
+                # checked against the truth, as listings are (a stale index row is skipped)
+                if s is None or s.record.deleted_us is not None or s.record.key != key or s.record.parent:
+                    continue
+                r = s.record
+                if slot == 1 and wanted is not None and r.kind not in wanted:
+                    continue
+                out.append((aid, r.kind, slot, r.id, r.user_id, r.body, b"," + s.children))
+        return counts, out

@@ -16,7 +16,7 @@ TABLES = (
     "follows_by_source", "follows_by_target", "following_by_time", "followers_by_time", "marks",
     "users", "collection_items", "events_by_user",
     "reactions", "reactions_by_activity", "reactions_by_user", "reactions_by_parent", "reactions_by_parent_user",
-    "reaction_counts",
+    "reaction_counts", "reactions_by_activity_user",
 )
 
 CQL: dict[str, str] = {
@@ -117,6 +117,13 @@ CQL.update({
     "rx_count": "SELECT COUNT(*) FROM reactions_by_activity WHERE activity_id = ? AND kind = ?",
     "reaction_counts_put": "INSERT INTO reaction_counts (activity_id, kind, count) VALUES (?, ?, ?) USING TIMESTAMP ?",
     "reaction_counts_get": "SELECT kind, count FROM reaction_counts WHERE activity_id = ?",
+    # enriched reads (0006): a page's counts in one request, the latest of one (activity, kind),
+    # a user's own top-level reactions to one activity
+    "rx_counts_in": "SELECT activity_id, kind, count FROM reaction_counts WHERE activity_id IN ?",
+    "rx_latest": "SELECT key, id FROM reactions_by_activity WHERE activity_id = ? AND kind = ? LIMIT ?",
+    "rx_activity_user_put": "INSERT INTO reactions_by_activity_user (activity_id, user_id, key, id) VALUES (?, ?, ?, ?)",
+    "rx_activity_user_delete": "DELETE FROM reactions_by_activity_user WHERE activity_id = ? AND user_id = ? AND key = ?",
+    "rx_activity_user_get": "SELECT key, id FROM reactions_by_activity_user WHERE activity_id = ? AND user_id = ?",
 })
 #: listing tables and their partition key's first column
 REACTION_LISTINGS = {"activity_id": ("reactions_by_activity", "activity_id"),

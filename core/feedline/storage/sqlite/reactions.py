@@ -148,3 +148,41 @@ class SQLiteReactions(ReactionStore):
         return dict(self.db.query(
             "SELECT kind, COUNT(*) FROM reactions WHERE activity_id = ? AND parent = '' AND deleted_us IS NULL "
             "GROUP BY kind", (activity_id,)))
+
+    def enrichment_rows(self, activity_ids: Sequence[str], kinds: Sequence[str] | None, latest: int,
+                        own_user: str | None) -> tuple[list[tuple[str, str, int]], list[tuple]]:
+        # two statements on the (activity_id, kind, key) index, for the whole page: the counts,
+        # and the latest per (activity, kind) by a window (plus the user's own) in one UNION
+        aids = list(dict.fromkeys(activity_ids))
+        if not aids:
+            return [], []
+        kind_sql, kind_params = "", ()
+        if kinds is not None:
+            kinds = list(dict.fromkeys(kinds))
+            if not kinds:
+                return [], []
+            kind_sql, kind_params = f" AND kind IN ({','.join('?' * len(kinds))})", tuple(kinds)
+        live = "parent = '' AND deleted_us IS NULL"
+        counts = self.db.query_in(
+            f"SELECT activity_id, kind, COUNT(*) FROM reactions WHERE {live}{kind_sql} AND activity_id IN ({{marks}}) "
+            "GROUP BY activity_id, kind ORDER BY activity_id, kind", aids, kind_params)
+        parts, params = [], []
+        if latest > 0:
+            parts.append(
+                "SELECT activity_id, kind, 0, id, user_id, body, children, key FROM ("
+                "SELECT *, ROW_NUMBER() OVER (PARTITION BY activity_id, kind ORDER BY key DESC) AS n "
+                f"FROM reactions WHERE {live}{kind_sql} AND activity_id IN ({{marks}})) WHERE n <= ?")
+            params.append((kind_params, (latest,)))
+        if own_user:
+            parts.append(f"SELECT activity_id, kind, 1, id, user_id, body, children, key FROM reactions "
+                         f"WHERE {live}{kind_sql} AND user_id = ? AND activity_id IN ({{marks}})")
+            params.append((kind_params + (own_user,), ()))
+        rows: list[tuple] = []
+        empty = b"," + model.EMPTY_CHILDREN
+        for sql, (before, after) in zip(parts, params):
+            for i in range(0, len(aids), 500):
+                chunk = aids[i:i + 500]
+                found = self.db.query(sql.format(marks=",".join("?" * len(chunk))) + " ORDER BY key DESC",
+                                      (*before, *chunk, *after))
+                rows += [(a, k, s, i_, u, b, b"," + c if c else empty) for a, k, s, i_, u, b, c, _ in found]
+        return [tuple(c) for c in counts], rows
