@@ -20,9 +20,9 @@ from .collection_store_contract import CollectionStoreContract
 from .event_store_contract import EventStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
-from .reaction_store_contract import ReactionStoreContract
+from .reaction_store_contract import ReactionEnrichmentContract, ReactionStoreContract
 from .support import feed, key
-from .timeline_store_contract import TimelineStoreContract
+from .timeline_store_contract import TimelineRefsContract, TimelineStoreContract
 from .user_store_contract import UserStoreContract
 
 pytestmark = pytest.mark.cassandra
@@ -101,6 +101,14 @@ class TestCassandraEvents(EventStoreContract):
 
 
 class TestCassandraReactions(ReactionStoreContract):
+    pass
+
+
+class TestCassandraReactionEnrichment(ReactionEnrichmentContract):
+    pass
+
+
+class TestCassandraTimelineRefs(TimelineRefsContract):
     pass
 
 

@@ -11,8 +11,8 @@ from .collection_store_contract import CollectionStoreContract
 from .event_store_contract import EventStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
-from .reaction_store_contract import ReactionStoreContract
-from .timeline_store_contract import TimelineStoreContract
+from .reaction_store_contract import ReactionEnrichmentContract, ReactionStoreContract
+from .timeline_store_contract import TimelineRefsContract, TimelineStoreContract
 from .user_store_contract import UserStoreContract
 
 
@@ -66,4 +66,12 @@ class TestSQLiteEvents(EventStoreContract):
 
 
 class TestSQLiteReactions(ReactionStoreContract):
+    pass
+
+
+class TestSQLiteReactionEnrichment(ReactionEnrichmentContract):
+    pass
+
+
+class TestSQLiteTimelineRefs(TimelineRefsContract):
     pass
