@@ -137,7 +137,7 @@ def decode_everything(page_rows, users, items, counts, rows):
     for aid, kind, n in counts:
         cnt.setdefault(aid, {})[kind] = n
     out = []
-    for key, body, origin, _refs in page_rows:
+    for _key, body, origin, _refs in page_rows:
         doc = ujson.loads(body)
         for name, value in list(doc.items()):
             if isinstance(value, str) and value[:3] in ("SU:", "SO:"):

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from feedline.activities.service import ActivityService
 from feedline.analytics.service import AnalyticsService
 from feedline.collections.service import CollectionService
-from feedline.enrichment.service import EnrichmentService
 from feedline.config import Settings
+from feedline.enrichment.service import EnrichmentService
 from feedline.fanout.queue import EmbeddedQueue, FanoutQueue, SqsQueue
 from feedline.feeds.service import FeedService
 from feedline.follows.service import FollowService

@@ -15,8 +15,8 @@ from feedline.analytics.store import EventStore
 from feedline.collections.store import CollectionStore
 from feedline.feeds.store import MarkStore, TimelineStore
 from feedline.follows.store import FollowStore
-from feedline.users.store import UserStore
 from feedline.reactions.store import ReactionStore
+from feedline.users.store import UserStore
 
 
 @dataclass(eq=False)

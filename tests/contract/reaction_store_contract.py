@@ -236,7 +236,7 @@ class ReactionEnrichmentContract:
         assert cell == [likes[3].id, likes[2].id]  # newest first
         own = sorted((a, k, i) for a, k, slot, i, *_ in rows if slot == 1)
         assert own == sorted([(a1, "like", likes[0].id), (a2, "like", other.id)])
-        for a, k, slot, i, u, body, members in rows:
+        for a, k, _slot, i, u, body, members in rows:
             doc = json.loads(body[:-1] + members + b"}")
             assert doc["id"] == i and doc["user_id"] == u and doc["kind"] == k and doc["activity_id"] == a
             assert "latest_children" in doc and "children_counts" in doc

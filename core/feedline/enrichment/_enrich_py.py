@@ -161,20 +161,8 @@ def _check_str(value: object, what: str) -> str:
     return value
 
 
-def reaction_tails(activity_ids: Sequence[str], kinds: Sequence[str], counts: Sequence[tuple],
-                   rows: Sequence[tuple], users: dict, with_counts: bool, with_latest: bool, with_own: bool,
-                   next_prefix: str, next_suffix: str) -> list[bytes]:
-    """Each activity's reaction members from the rows the reaction store returns for a page."""
-    if type(users) is not dict:
-        raise TypeError("users must be a dict")
-    aidx: dict[str, int] = {}
-    for a in activity_ids:
-        aidx.setdefault(_check_str(a, "activity ids"), len(aidx))
-    kidx = {_check_str(k, "kinds"): j for j, k in enumerate(kinds)}
-    kjson = [json_bytes(k) for k in kinds]
-    k = len(kinds)
-    cells = len(aidx) * k
-    count = [0] * cells
+def _count_cells(counts: Sequence[tuple], aidx: dict, kidx: dict, k: int) -> list:
+    count = [0] * (len(aidx) * k)
     for row in counts:
         if type(row) is not tuple or len(row) != 3:
             raise TypeError("count rows must be (activity_id, kind, n) tuples")
@@ -184,30 +172,57 @@ def reaction_tails(activity_ids: Sequence[str], kinds: Sequence[str], counts: Se
         i, j = aidx.get(_check_str(a, "activity ids")), kidx.get(_check_str(kind, "kinds"))
         if i is not None and j is not None:
             count[i * k + j] = c
+    return count
+
+
+def _row_reaction(row: object, users: dict) -> tuple[str, str, int, str, bytes]:
+    """``(activity_id, kind, slot, id, reaction bytes)`` of one checked row."""
+    if type(row) is not tuple or len(row) != 7:
+        raise TypeError("reaction rows must be (activity_id, kind, slot, id, user_id, body, members) tuples")
+    a, kind, slot, rid, uid, body, members = row
+    _check_str(a, "activity ids")
+    _check_str(kind, "kinds")
+    _check_str(rid, "reaction ids")
+    if type(slot) is not int:
+        raise TypeError("slot must be an int")
+    if type(body) is not bytes or type(members) is not bytes:
+        raise TypeError("reaction bodies and members must be bytes")
+    if not body or body[-1] != 0x7D:
+        raise ValueError("a reaction body must be a JSON object")
+    user = users[_check_str(uid, "user ids")]
+    if type(user) is not bytes:
+        raise TypeError("users must map to bytes")
+    return a, kind, slot, rid, body[:-1] + members + b',"user":' + user + b"}"
+
+
+def _lists(name: bytes, kjson: list[bytes], cells: list[list[bytes]], base: int) -> bytes:
+    return name + b",".join(kj + b":[" + b",".join(cells[base + j]) + b"]"
+                            for j, kj in enumerate(kjson) if cells[base + j]) + b"}"
+
+
+def reaction_tails(activity_ids: Sequence[str], kinds: Sequence[str], counts: Sequence[tuple],
+                   rows: Sequence[tuple], users: dict, with_counts: bool, with_latest: bool, with_own: bool,
+                   next_prefix: str, next_suffix: str) -> list[bytes]:
+    """Each activity's reaction members from the rows the reaction store returns for a page."""
+    if type(users) is not dict:
+        raise TypeError("users must be a dict")
+    aidx: dict[str, int] = {}
+    for a in activity_ids:
+        aidx.setdefault(_check_str(a, "activity ids"), len(aidx))
+    kidx = {_check_str(kd, "kinds"): j for j, kd in enumerate(kinds)}
+    kjson = [json_bytes(kd) for kd in kinds]
+    k = len(kinds)
+    cells = len(aidx) * k
+    count = _count_cells(counts, aidx, kidx, k)
     latest: list[list[bytes]] = [[] for _ in range(cells)]
     last_id = [""] * cells
     own: list[list[bytes]] = [[] for _ in range(cells)]
     for row in rows:
-        if type(row) is not tuple or len(row) != 7:
-            raise TypeError("reaction rows must be (activity_id, kind, slot, id, user_id, body, members) tuples")
-        a, kind, slot, rid, uid, body, members = row
-        _check_str(a, "activity ids")
-        _check_str(kind, "kinds")
-        _check_str(rid, "reaction ids")
-        if type(slot) is not int:
-            raise TypeError("slot must be an int")
-        if type(body) is not bytes or type(members) is not bytes:
-            raise TypeError("reaction bodies and members must be bytes")
-        if not body or body[-1] != 0x7D:
-            raise ValueError("a reaction body must be a JSON object")
-        user = users[_check_str(uid, "user ids")]
-        if type(user) is not bytes:
-            raise TypeError("users must map to bytes")
+        a, kind, slot, rid, reaction = _row_reaction(row, users)
         i, j = aidx.get(a), kidx.get(kind)
         if i is None or j is None:
             continue
         cell = i * k + j
-        reaction = body[:-1] + members + b',"user":' + user + b"}"
         if slot == 0:
             latest[cell].append(reaction)
             last_id[cell] = rid
@@ -216,31 +231,22 @@ def reaction_tails(activity_ids: Sequence[str], kinds: Sequence[str], counts: Se
         else:
             raise ValueError("slot must be 0 (latest) or 1 (own)")
     tails = []
-    uniq = list(aidx)
-    for i in range(len(uniq)):
+    for i, aid in enumerate(aidx):
         parts: list[bytes] = []
         base = i * k
-        aid = uniq[i]
         if with_latest:
-            lat = [j for j in range(k) if latest[base + j]]
-            parts.append(b',"latest_reactions":{')
-            parts.append(b",".join(kjson[j] + b":[" + b",".join(latest[base + j]) + b"]" for j in lat))
-            parts.append(b'},"latest_reactions_extra":{')
+            parts.append(_lists(b',"latest_reactions":{', kjson, latest, base))
             links = []
-            for j in lat:
-                more = count[base + j] > len(latest[base + j])
-                url = next_prefix + aid + "/" + kinds[j] + "/?id_lt=" + last_id[base + j] + next_suffix if more else ""
-                links.append(kjson[j] + b':{"next":' + json_bytes(url) + b"}")
-            parts.append(b",".join(links))
-            parts.append(b"}")
+            for j in range(k):
+                if latest[base + j]:
+                    more = count[base + j] > len(latest[base + j])
+                    url = next_prefix + aid + "/" + kinds[j] + "/?id_lt=" + last_id[base + j] + next_suffix if more else ""
+                    links.append(kjson[j] + b':{"next":' + json_bytes(url) + b"}")
+            parts.append(b',"latest_reactions_extra":{' + b",".join(links) + b"}")
         if with_own:
-            parts.append(b',"own_reactions":{')
-            parts.append(b",".join(kjson[j] + b":[" + b",".join(own[base + j]) + b"]"
-                                   for j in range(k) if own[base + j]))
-            parts.append(b"}")
+            parts.append(_lists(b',"own_reactions":{', kjson, own, base))
         if with_counts:
-            parts.append(b',"reaction_counts":{')
-            parts.append(b",".join(kjson[j] + b":%d" % count[base + j] for j in range(k) if count[base + j]))
-            parts.append(b"}")
+            parts.append(b',"reaction_counts":{'
+                         + b",".join(kjson[j] + b":%d" % count[base + j] for j in range(k) if count[base + j]) + b"}")
         tails.append(b"".join(parts))
     return [tails[aidx[a]] for a in activity_ids]

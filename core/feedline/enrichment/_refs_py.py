@@ -52,6 +52,22 @@ def _nested_end(body: bytes, i: int) -> int:
     raise ValueError(f"unbalanced value at {i}")
 
 
+def _value(body: bytes, i: int, out: bytearray) -> int:
+    """Skip the top-level value at ``i`` (recording it if it is a reference); the index after it."""
+    c = body[i]
+    if c == 0x22:
+        end = _string_end(body, i)
+        if body[i + 1:i + 4] in PREFIXES:
+            out += i.to_bytes(2, "little") + end.to_bytes(2, "little")
+        return end
+    if c == 0x7B or c == 0x5B:
+        return _nested_end(body, i)
+    m = _SCALAR.match(body, i)
+    if m is None:
+        raise ValueError(f"expected a value at {i}")
+    return m.end()
+
+
 def find(body: bytes) -> bytes:
     """The reference blob of ``body`` (see the module docs)."""
     if type(body) is not bytes:
@@ -75,19 +91,7 @@ def find(body: bytes) -> bytes:
             i += 1
             if i >= n:
                 raise ValueError("truncated body")
-            c = body[i]
-            if c == 0x22:
-                end = _string_end(body, i)
-                if body[i + 1:i + 4] in PREFIXES:
-                    out += i.to_bytes(2, "little") + end.to_bytes(2, "little")
-                i = end
-            elif c == 0x7B or c == 0x5B:
-                i = _nested_end(body, i)
-            else:
-                m = _SCALAR.match(body, i)
-                if m is None:
-                    raise ValueError(f"expected a value at {i}")
-                i = m.end()
+            i = _value(body, i, out)
             if i >= n:
                 raise ValueError("truncated body")
             if body[i] == 0x2C:

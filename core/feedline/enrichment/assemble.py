@@ -64,7 +64,7 @@ def parse(tok: bytes) -> tuple[str, object] | None:
 def wanted(tokens: Iterable[bytes]) -> Wanted:
     """Parse tokens into look-ups (see ``parse``)."""
     out = Wanted()
-    groups = {"SU": out.users, "SO": out.items, "SA": out.activities, "SR": out.reactions}
+    groups: dict[str, dict] = {"SU": out.users, "SO": out.items, "SA": out.activities, "SR": out.reactions}
     cache = _PARSED
     for tok in tokens:
         try:
@@ -74,7 +74,7 @@ def wanted(tokens: Iterable[bytes]) -> Wanted:
                 cache.clear()
             found = cache[tok] = parse(tok)
         if found is not None:
-            groups[found[0]].setdefault(found[1], []).append(tok)  # type: ignore[arg-type]
+            groups[found[0]].setdefault(found[1], []).append(tok)
     return out
 
 

@@ -94,7 +94,8 @@ class EnrichedPage:
             tails = None if self.tails is None else [self.tails[r[0]] for r in rows]
             return twin.enrich_page([r[1] for r in rows], [r[3] for r in rows], origins, self.resolved, tails,
                                     next_link, duration)
-        assert isinstance(inner, GroupedPage)
+        if not isinstance(inner, GroupedPage):
+            raise TypeError(f"no enriched assembly for {type(inner).__name__}")
         keys = list(inner.bodies)
         refs = inner.refs or {}
         tails = None if self.tails is None else [self.tails[k] for k in keys]
@@ -121,12 +122,13 @@ class EnrichmentService:
             keys = [r[0] for r in page.rows]
             bodies = [r[1] for r in page.rows]
             refs = [r[3] for r in page.rows]
-        else:
-            assert isinstance(page, GroupedPage)
+        elif isinstance(page, GroupedPage):
             keys = list(page.bodies)
             bodies = list(page.bodies.values())
             page_refs = page.refs or {}
             refs = [page_refs.get(k) for k in keys]
+        else:
+            raise TypeError(f"no enriched read for {type(page).__name__}")
         resolved, tails, trips = self._enrich(keys, bodies, refs, opts)
         return EnrichedPage(page, resolved, tails, page.cursor, trips)
 

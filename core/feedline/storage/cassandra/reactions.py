@@ -231,7 +231,7 @@ class CassandraReactions(CassandraRole, ReactionStore):
         listed = [list(rs) for rs in self.session.concurrent(reads)]
         found = self.get_reactions([id_ for rows in listed for _key, id_ in rows])
         out: list[tuple] = []
-        for (aid, kind, slot), rows in zip(cells, listed):
+        for (aid, _kind, slot), rows in zip(cells, listed):
             for key, id_ in rows:
                 s = found.get(id_)
                 # checked against the truth, as listings are (a stale index row is skipped)

@@ -156,7 +156,7 @@ class SQLiteReactions(ReactionStore):
         aids = list(dict.fromkeys(activity_ids))
         if not aids:
             return [], []
-        kind_sql, kind_params = "", ()
+        kind_sql, kind_params = "", ()  # type: tuple[str, tuple[str, ...]]
         if kinds is not None:
             kinds = list(dict.fromkeys(kinds))
             if not kinds:
@@ -166,7 +166,8 @@ class SQLiteReactions(ReactionStore):
         counts = self.db.query_in(
             f"SELECT activity_id, kind, COUNT(*) FROM reactions WHERE {live}{kind_sql} AND activity_id IN ({{marks}}) "
             "GROUP BY activity_id, kind ORDER BY activity_id, kind", aids, kind_params)
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[tuple[tuple, tuple]] = []
         if latest > 0:
             parts.append(
                 "SELECT activity_id, kind, 0, id, user_id, body, children, key FROM ("
