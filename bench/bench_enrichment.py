@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -222,11 +224,119 @@ def section(quick: bool) -> list[str]:
     return lines
 
 
+HANDLER_HEADER = [
+    "| enriched read through the read handler, 25 activities (rows as above) | store calls | "
+    "median µs | own CPU outside storage, rows replayed, median µs |", "|---|---:|---:|---:|"]
+
+
+def _app(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"bench_enrich_{name}", HERE.parent / f"functions/{name}/app.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.lambda_handler
+
+
+def section_handler(backend: str, quick: bool, tmp: Path) -> list[str]:
+    """The same page written by the real path (write handler), read through the read handler:
+    wall time, the number of store calls of a plain and an enriched read, and the handler's own
+    thread CPU with the store answers replayed (bench/run.py's ``metered`` stores)."""
+    import jwt
+    from run import Meter, metered, open_backend
+
+    from feedline import runtime
+    from feedline.local.runner import http_event
+
+    settings, store = open_backend(backend, tmp)
+    meter = Meter()
+    rt = runtime.build(settings, stores=metered(store, meter, replay=True))
+    runtime.install(rt)
+    read, write = _app("read"), _app("write")
+    token = jwt.encode({"resource": "*", "action": "*", "feed_id": "*"}, settings.app.api_secret, algorithm="HS256")
+    headers = {"authorization": token, "stream-auth-type": "jwt", "host": "localhost"}
+
+    def event(method: str, path: str, qs: str = "", body: object = None) -> dict:
+        raw = b"" if body is None else json.dumps(body).encode()
+        return http_event(method, path, f"api_key=bench-key{qs}", headers, raw, method, "/api/v1.0/{proxy+}",
+                          {"proxy": path[len("/api/v1.0/"):]})
+
+    def ok(resp: dict) -> dict:
+        assert resp["statusCode"] in (200, 201), resp["body"][:300]
+        return json.loads(resp["body"])
+
+    for i in list(range(20)) + [99]:
+        ok(write(event("POST", "/api/v1.0/user/", body={"id": "me" if i == 99 else f"user{i}",
+                                                          "data": json.loads(user(i))["data"]}), None))
+    acts = []
+    for i in range(25):
+        ok(write(event("POST", "/api/v1.0/collections/food/", body={"id": str(i), "data": {"name": f"Plăcintă {i}",
+                                                                                          "rating": i % 5}}), None))
+        p = payload(i)
+        p["actor"], p["object"], p["time"] = f"SU:user{i % 10}", f"SO:food:{i}", f"2025-06-{1 + i:02d}T12:00:00"
+        acts.append(ok(write(event("POST", "/api/v1.0/feed/timeline/bench/", body=p), None)))
+    for a in acts:
+        for kind, count in KINDS.items():
+            for r in range(count):
+                ok(write(event("POST", "/api/v1.0/reaction/", body={
+                    "kind": kind, "activity_id": a["id"], "user_id": f"user{(r * 3 + len(kind)) % 20}",
+                    "data": {"text": "Frumos! 日本"} if kind == "comment" else {}}), None))
+        ok(write(event("POST", "/api/v1.0/reaction/", body={"kind": "like", "activity_id": a["id"], "user_id": "me"}),
+                 None))
+    plain = event("GET", "/api/v1.0/feed/timeline/bench/", "&limit=25")
+    enriched = event("GET", "/api/v1.0/enrich/feed/timeline/bench/", "&limit=25&withReactionCounts=true"
+                     "&withOwnReactions=true&withRecentReactions=true&user_id=me")
+    lines = []
+    for label, ev in (("plain flat page", plain), ("enriched flat page (counts, own, 5 recent)", enriched)):
+        meter.record()
+        page = ok(read(ev, None))
+        assert len(page["results"]) == 25, label
+        calls = len(meter.tape)
+        if ev is enriched:
+            assert page["results"][0]["actor"]["id"].startswith("user") and page["results"][0]["object"]["collection"]
+            assert sum(page["results"][0]["reaction_counts"].values()) == 23
+        n = 20 if quick else 300
+        cpu = []
+        for _ in range(n):
+            meter.begin()
+            c = time.thread_time()
+            read(ev, None)
+            cpu.append((time.thread_time() - c) * 1e6)
+        walls = []
+        for _ in range(5 if quick else 50):
+            meter.recording = True
+            meter.tape = []
+            t = time.perf_counter()
+            read(ev, None)
+            walls.append((time.perf_counter() - t) * 1e6)
+        lines.append(f"| {label} ({backend}) | {calls} | {median(walls):.0f} | {median(cpu):.0f} |")
+    runtime.install(None)
+    store.close()
+    return lines
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--backends", default="", help="also through the handlers: comma list sqlite,cassandra")
     args = ap.parse_args()
-    print("\n".join(section(args.quick)))
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    logging.getLogger("cassandra").setLevel(logging.ERROR)
+    print("\n".join(section(args.quick)), "\n")
+    backends = [b for b in args.backends.split(",") if b]
+    if backends:
+        import tempfile
+
+        from run import drop_bench_keyspace
+
+        print("\n".join(HANDLER_HEADER))
+        try:
+            with tempfile.TemporaryDirectory() as tmpdir:
+                for b in backends:
+                    print("\n".join(section_handler(b, args.quick, Path(tmpdir))), flush=True)
+        finally:
+            if "cassandra" in backends:
+                drop_bench_keyspace()
     return 0
 
 

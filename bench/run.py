@@ -166,10 +166,11 @@ def metered(stores, meter: Meter, replay: bool):
     """The same stores, each role wrapped to be timed (or replayed)."""
     from feedline.stores import Stores
 
+    import dataclasses
+
     wrap = ReplayRole if replay else TimedRole
-    return Stores(activities=wrap(stores.activities, meter), timelines=wrap(stores.timelines, meter),
-                  marks=wrap(stores.marks, meter), follows=wrap(stores.follows, meter),
-                  reactions=wrap(stores.reactions, meter), closer=stores.close)
+    roles = {f.name: wrap(getattr(stores, f.name), meter) for f in dataclasses.fields(Stores) if f.name != "closer"}
+    return Stores(**roles, closer=stores.close)
 
 
 def open_backend(name: str, tmp: Path):
