@@ -8,6 +8,9 @@ Sections (each reports medians of many interleaved rounds, measured side by side
   fanout     one activity to 1,000 followers through the fan-out worker vs the raw store write
   reactions  a reaction add and a reaction filter page of 25 through the handlers, next to a flat
              feed read, per backend (``bench_reactions.py``)
+  enrichment an enriched page of 25 (SU: actors, SO: objects, 3 reaction kinds): own CPU from replayed rows,
+             compiled vs pure twin vs decode-everything vs the Go reference; then through the read
+             handler per backend, with the number of store calls (``bench_enrichment.py``)
   coldstart  import time of each function in fresh processes
 Results are printed as Markdown; BENCHMARKS.md records them with the command that produced them.
 """
@@ -164,9 +167,9 @@ class ReplayRole(TimedRole):
 
 def metered(stores, meter: Meter, replay: bool):
     """The same stores, each role wrapped to be timed (or replayed)."""
-    from feedline.stores import Stores
-
     import dataclasses
+
+    from feedline.stores import Stores
 
     wrap = ReplayRole if replay else TimedRole
     roles = {f.name: wrap(getattr(stores, f.name), meter) for f in dataclasses.fields(Stores) if f.name != "closer"}
@@ -329,7 +332,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
-    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,reactions,coldstart")
+    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,reactions,enrichment,coldstart")
     args = ap.parse_args()
     sections = args.sections.split(",")
     backends = [b for b in args.backends.split(",") if b]
@@ -368,6 +371,14 @@ def main() -> int:
             print("\n".join(bench_reactions.HEADER))
             for b in backends:
                 print("\n".join(bench_reactions.section(b, args.quick, tmp, open_backend)))
+            print()
+        if "enrichment" in sections:
+            import bench_enrichment
+
+            print("\n".join(bench_enrichment.section(args.quick)), "\n")
+            print("\n".join(bench_enrichment.HANDLER_HEADER))
+            for b in backends:
+                print("\n".join(bench_enrichment.section_handler(b, args.quick, tmp)), flush=True)
             print()
         if "coldstart" in sections:
             print("\n".join(section_coldstart(args.quick)), "\n")
