@@ -160,3 +160,23 @@ def test_user_token_policy_and_paging(client, dev_server, uid):
     assert resp.status_code == 403
     mine = jwt.encode({"user_id": uid}, API_SECRET, algorithm="HS256")
     assert raw(dev_server, "GET", f"enrich/feed/user/{uid}/", token=mine).status_code == 200
+
+
+def test_with_own_children(client, uid):
+    me = f"kid{uid}"
+    feed = client.feed("user", uid)
+    act = feed.add_activity({"actor": "bob", "verb": "post", "object": "photo:1"})
+    comment = client.reactions.add("comment", act["id"], "bob", data={"text": "hi"})
+    mine = client.reactions.add_child("like", comment["id"], me)
+    client.reactions.add_child("like", comment["id"], "someone-else")
+    client.reactions.add_child("reply", comment["id"], me, data={"text": "yo"})
+    got = feed.get(enrich=True, reactions={"recent": True}, withOwnChildren=True, user_id=me)["results"][0]
+    shown = got["latest_reactions"]["comment"][0]
+    assert set(shown["own_children"]) == {"like", "reply"}
+    assert [c["id"] for c in shown["own_children"]["like"]] == [mine["id"]]
+    assert shown["children_counts"] == {"like": 2, "reply": 1}
+    only = feed.get(enrich=True, reactions={"recent": True}, withOwnChildren=True, withOwnChildrenKinds="reply",
+                    user_id=me)["results"][0]
+    assert set(only["latest_reactions"]["comment"][0]["own_children"]) == {"reply"}
+    assert "own_children" not in feed.get(enrich=True, reactions={"recent": True})["results"][0][
+        "latest_reactions"]["comment"][0]

@@ -22,7 +22,7 @@ from feedline.feeds.grouped import GroupedPage
 from feedline.feeds.service import FeedService
 from feedline.models import ids
 from feedline.models.cursors import Cursor
-from feedline.serialization import encode_origin
+from feedline.serialization import encode_origin, json_bytes
 from feedline.stores import Stores
 
 NO_ORIGIN = b',"origin":null'
@@ -71,8 +71,28 @@ class StoreFetcher(Fetcher):
 
     def page_reactions(self, activity_ids: list[str], opts: Options) -> tuple[list[tuple], list[tuple]]:
         self.trips += 1
-        return self.stores.reactions.enrichment_rows(
+        counts, rows = self.stores.reactions.enrichment_rows(
             activity_ids, opts.kinds, opts.limit if opts.latest else 0, opts.user_id if opts.own else None)
+        if opts.own_children and opts.user_id and rows:
+            rows = self._with_own_children(rows, opts)
+        return counts, rows
+
+    def _with_own_children(self, rows: list[tuple], opts: Options) -> list[tuple]:
+        """``withOwnChildren``: each reaction shown gets ``own_children`` (kind -> the user's
+        child reactions, as ``GET /reaction/reaction_id/...`` lists them), one batched call."""
+        from feedline.reactions.model import reaction_bytes
+
+        self.trips += 1
+        found = self.stores.reactions.own_children(list(dict.fromkeys(r[3] for r in rows)), opts.user_id or "",
+                                                   opts.own_children_kinds)
+        encoded: dict[str, bytes] = {}
+        for parent, children in found.items():
+            groups: dict[str, list[bytes]] = {}
+            for s in children:
+                groups.setdefault(s.record.kind, []).append(reaction_bytes(s.record.body, s.children))
+            encoded[parent] = b"{" + b",".join(json_bytes(k) + b":[" + b",".join(groups[k]) + b"]"
+                                               for k in sorted(groups)) + b"}"
+        return [r[:6] + (r[6] + b',"own_children":' + encoded.get(r[3], b"{}"),) for r in rows]
 
 
 @dataclass(slots=True)
