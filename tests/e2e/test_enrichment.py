@@ -3,6 +3,7 @@ and ``client.get_activities(..., enrich=True)``, on every backend."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 import pytest
@@ -180,3 +181,23 @@ def test_with_own_children(client, uid):
     assert set(only["latest_reactions"]["comment"][0]["own_children"]) == {"reply"}
     assert "own_children" not in feed.get(enrich=True, reactions={"recent": True})["results"][0][
         "latest_reactions"]["comment"][0]
+
+
+def test_reaction_target_feed_activity_is_fully_enriched(client, uid):
+    """A reaction's target-feed activity (docs/api.md §9.1) holds SU:, SA: and SR: references."""
+    user = bare(client.users.add(f"rx{uid}", {"name": "R"}))
+    feed = client.feed("user", uid)
+    act = feed.add_activity({"actor": "bob", "verb": "post", "object": "photo:1", "foreign_id": f"post:{uid}",
+                             "time": "2024-01-02T03:04:05"})
+    reaction = client.reactions.add("like", act["id"], user["id"], target_feeds=[f"notification:{uid}"])
+    group = client.feed("notification", uid).get(enrich=True)["results"][0]
+    copy = group["activities"][0]
+    assert copy["actor"] == user
+    assert copy["object"] == client.get_activities(ids=[act["id"]])["results"][0]
+    got = bare(client.reactions.get(reaction["id"]))
+    assert {k: v for k, v in copy["reaction"].items() if k != "user"} == {k: v for k, v in got.items() if k != "user"}
+    # by foreign_id + time as well
+    by_fid = client.get_activities(foreign_id_times=[(f"post:{uid}", datetime.datetime(2024, 1, 2, 3, 4, 5))],
+                                   enrich=True,
+                                   reactions={"counts": True})["results"]
+    assert [a["id"] for a in by_fid] == [act["id"]] and by_fid[0]["reaction_counts"] == {"like": 1}
