@@ -101,7 +101,8 @@ class EnrichedPage:
 
     inner: Page
     resolved: dict[bytes, bytes]
-    tails: dict[bytes, bytes] | None
+    #: per activity of the page, in page order (flat: rows; grouped: ``bodies``), or None
+    tails: list[bytes] | None
     cursor: Cursor | None
     trips: int
 
@@ -111,15 +112,14 @@ class EnrichedPage:
             rows = inner.rows
             cache: dict[str | None, bytes] = {}
             origins = [cache.get(r[2]) or cache.setdefault(r[2], encode_origin(r[2])) for r in rows]
-            tails = None if self.tails is None else [self.tails[r[0]] for r in rows]
-            return twin.enrich_page([r[1] for r in rows], [r[3] for r in rows], origins, self.resolved, tails,
+            return twin.enrich_page([r[1] for r in rows], [r[3] for r in rows], origins, self.resolved, self.tails,
                                     next_link, duration)
         if not isinstance(inner, GroupedPage):
             raise TypeError(f"no enriched assembly for {type(inner).__name__}")
         keys = list(inner.bodies)
         refs = inner.refs or {}
-        tails = None if self.tails is None else [self.tails[k] for k in keys]
-        bodies = twin.enrich_bodies([inner.bodies[k] for k in keys], [refs.get(k) for k in keys], self.resolved, tails)
+        bodies = twin.enrich_bodies(list(inner.bodies.values()), [refs.get(k) for k in keys], self.resolved,
+                                    self.tails)
         return dataclasses.replace(inner, bodies=dict(zip(keys, bodies))).assemble(next_link, duration)
 
 
@@ -129,11 +129,12 @@ class EnrichmentService:
         self.feeds = feeds
 
     def _enrich(self, keys: Sequence[bytes], bodies: list[bytes], refs: list[bytes | None],
-                opts: Options) -> tuple[dict[bytes, bytes], dict[bytes, bytes] | None, int]:
+                opts: Options) -> tuple[dict[bytes, bytes], list[bytes] | None, int]:
+        """``(resolved, tails in the order of keys, store calls made)``."""
         fetch = StoreFetcher(self.stores)
-        activity_ids = [ids.key_to_uuid(k) for k in keys]
+        activity_ids = list(map(ids.key_to_uuid, keys))
         resolved, tails = enrichment(twin, bodies, refs, activity_ids, fetch, opts)
-        return resolved, None if tails is None else dict(zip(keys, tails)), fetch.trips
+        return resolved, tails, fetch.trips
 
     def read_feed(self, fid: str, q: ReadQuery, opts: Options) -> EnrichedPage:
         """One enriched page of ``fid`` (any feed kind): the plain read's paging, marks and counters."""
@@ -159,5 +160,5 @@ class EnrichmentService:
         bodies = [found[k][0] for k in keys]
         refs = [found[k][1] for k in keys]
         resolved, tails, _ = self._enrich(keys, bodies, refs, opts)
-        ends = [NO_ORIGIN + (tails[k] if tails is not None else b"") for k in keys]
+        ends = [NO_ORIGIN + t for t in tails] if tails is not None else [NO_ORIGIN] * len(keys)
         return twin.enrich_bodies(bodies, refs, resolved, ends)
