@@ -11,6 +11,8 @@ Sections (each reports medians of many interleaved rounds, measured side by side
   enrichment an enriched page of 25 (SU: actors, SO: objects, 3 reaction kinds): own CPU from replayed rows,
              compiled vs pure twin vs decode-everything vs the Go reference; then through the read
              handler per backend, with the number of store calls (``bench_enrichment.py``)
+  social     users, collections and analytics events through the handlers next to a flat read
+             (bench_social.py, per backend)
   coldstart  import time of each function in fresh processes
 Results are printed as Markdown; BENCHMARKS.md records them with the command that produced them.
 """
@@ -332,7 +334,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
-    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,reactions,enrichment,coldstart")
+    ap.add_argument("--sections", default="assembly,aggregation,read,fanout,reactions,social,enrichment,coldstart")
     args = ap.parse_args()
     sections = args.sections.split(",")
     backends = [b for b in args.backends.split(",") if b]
@@ -372,6 +374,9 @@ def main() -> int:
             for b in backends:
                 print("\n".join(bench_reactions.section(b, args.quick, tmp, open_backend)))
             print()
+        if "social" in sections:  # users, collections, analytics events next to a flat read
+            subprocess.run([sys.executable, str(HERE / "bench_social.py"), "--backends", ",".join(backends)]
+                           + (["--quick"] if args.quick else []), check=True)
         if "enrichment" in sections:
             import bench_enrichment
 

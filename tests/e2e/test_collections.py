@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -21,7 +22,9 @@ def name() -> str:
 def test_add_get_update_delete(client):
     coll, iid = name(), str(uuid.uuid1())
     entry = client.collections.add(coll, {"data": 1, "s": "☃"}, id=iid, user_id="tom")
-    assert set(entry) == {"id", "collection", "foreign_id", "data", "created_at", "updated_at", "duration"}
+    assert set(entry) == {"id", "collection", "foreign_id", "data", "created_at", "updated_at", "user_id", "duration"}
+    assert entry["user_id"] == "tom"
+    assert "user_id" not in client.collections.add(coll, {"n": 1})  # only when the item has an owner
     assert (entry["id"], entry["collection"], entry["foreign_id"]) == (iid, coll, f"{coll}:{iid}")
     assert entry["data"] == {"data": 1, "s": "☃"} and entry["created_at"].endswith("Z")
     got = client.collections.get(coll, iid)
@@ -68,13 +71,23 @@ def test_upsert_select_delete_many(client):
     client.collections.upsert(other, {"id": "1", "x": 1})
     one = client.collections.get(coll, "1")
     assert one["data"] == {"name": "Juniper", "hobbies": ["Playing"]} and one["created_at"] == created
-    sel = client.collections.select(coll, ["2", "1", "missing"])
+    sel = client.collections.select(coll, ["2", "1", "missing", "2"])
     items = sel["response"]["data"]
     assert [(i["collection"], i["id"]) for i in items] == [(coll, "2"), (coll, "1")]
     assert items[1] == {k: v for k, v in one.items() if k != "duration"}
     client.collections.delete_many(coll, ["1", "2", "missing"])  # repeated ids=1&ids=2
     assert client.collections.select(coll, ["1", "2"])["response"]["data"] == []
     assert client.collections.get(other, "1")["data"] == {"x": 1}
+
+
+def test_stored_bytes_are_the_create_response(dev_server):
+    coll = name()
+    created = raw(dev_server, "POST", f"collections/{coll}/", body='{"id": "a", "data": {"ü": [1, {"z": 0, "y": 1}]}}')
+    got = raw(dev_server, "GET", f"collections/{coll}/a/")
+    selected = raw(dev_server, "GET", "collections/", foreign_ids=f"{coll}:a")
+    strip = lambda text: re.sub(r',"duration":"[^"]*"}$', "}", text)  # noqa: E731
+    assert created.status_code == 200 and strip(created.text) == strip(got.text)
+    assert selected.text.startswith('{"response":{"data":[' + strip(got.text) + "]}")
 
 
 def test_bad_input(dev_server):
@@ -97,7 +110,7 @@ def test_user_tokens_change_only_their_items(dev_server):
     coll, me = name(), uuid.uuid4().hex
     tok = user_token(me)
     mine = raw(dev_server, "POST", f"collections/{coll}/", token=tok, body='{"id": "mine", "data": {"a": 1}}')
-    assert mine.status_code == 201
+    assert mine.status_code == 200
     raw(dev_server, "POST", f"collections/{coll}/", body='{"id": "theirs", "data": {}, "user_id": "other"}')
     raw(dev_server, "POST", f"collections/{coll}/", body='{"id": "nobody", "data": {}}')
     assert_error(raw(dev_server, "POST", f"collections/{coll}/", token=tok,

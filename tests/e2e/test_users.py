@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import jwt
@@ -52,6 +53,26 @@ def test_add_without_data_and_get_or_create(client):
     assert client.users.get(uid)["data"] == {}
 
 
+def test_stored_bytes_are_the_create_response(dev_server):
+    """Enrichment will embed the stored bytes: the create, get and get_or_create answers are the
+    same bytes, duration aside."""
+    uid = uuid.uuid4().hex
+    body = json.dumps({"id": uid, "data": {"name": "Zoë", "n": [1, 2.5], "o": {"b": 1, "a": None}}})
+    created = raw(dev_server, "POST", "user/", body=body)
+    assert created.status_code == 200
+    again = raw(dev_server, "POST", "user/", body=body, get_or_create="true")
+    got = raw(dev_server, "GET", f"user/{uid}/")
+    assert again.status_code == 200 and got.status_code == 200
+    texts = {re.sub(r',"duration":"[^"]*"}$', "}", r.text) for r in (created, again, got)}
+    assert len(texts) == 1 and texts.pop().isascii()
+
+
+def test_get_or_create_creates_a_new_user(client):
+    uid = str(uuid.uuid1())
+    assert client.users.add(uid, {"a": 1}, get_or_create=True)["data"] == {"a": 1}
+    assert client.users.get(uid)["data"] == {"a": 1}
+
+
 def test_with_follow_counts(client):
     uid = uuid.uuid4().hex[:12]
     client.users.add(uid)
@@ -97,9 +118,9 @@ def test_user_tokens_touch_only_their_own_user(dev_server):
     me, other = uuid.uuid4().hex, uuid.uuid4().hex
     tok = user_token(me)
     resp = raw(dev_server, "POST", "user/", token=tok, body=json.dumps({"id": me, "data": {"a": 1}}))
-    assert resp.status_code == 201 and resp.json()["data"] == {"a": 1}
+    assert resp.status_code == 200 and resp.json()["data"] == {"a": 1}
     assert_error(raw(dev_server, "POST", "user/", token=tok, body=json.dumps({"id": other})), 403, 17)
-    assert raw(dev_server, "POST", "user/", body=json.dumps({"id": other})).status_code == 201
+    assert raw(dev_server, "POST", "user/", body=json.dumps({"id": other})).status_code == 200
     assert raw(dev_server, "GET", f"user/{other}/", token=tok).status_code == 200  # profiles are readable
     assert_error(raw(dev_server, "PUT", f"user/{other}/", token=tok, body='{"data": {}}'), 403, 17)
     assert_error(raw(dev_server, "DELETE", f"user/{other}/", token=tok), 403, 17)

@@ -36,6 +36,8 @@ def test_item_bytes():
     assert json.loads(body) == {"id": "a:b", "collection": "food", "foreign_id": "food:a:b", "data": {"n": 1},
                                 "created_at": "2017-07-14T02:40:00.123456Z", "updated_at": "2017-07-14T02:40:00.123456Z"}
     assert list(json.loads(body)) == ["id", "collection", "foreign_id", "data", "created_at", "updated_at"]
+    owned = items.encode("food", "a:b", {"n": 1}, T, T, "ann")
+    assert owned == body[:-1] + b',"user_id":"ann"}'
     assert items.parse_foreign_id("food:a:b") == ("food", "a:b")
     for bad in ("nocolon", "bad$:1", "food:", "food:a,b"):
         with pytest.raises(InputException):
@@ -84,6 +86,8 @@ def test_events():
     assert json.loads(e.body) == {"kind": "engagement", "content": "c", "label": "l", "user_data": {"id": 7},
                                   "time": "2017-07-14T02:40:00.123456"}
     assert events.impressions({}, T) == []
+    [future] = events.impressions({"content_list": ["a"], "user_data": "u", "time": "2999-01-01T00:00:00"}, T)
+    assert ids.key_time_us(future.key) == T  # a client time is never later than the server's
     two = events.impressions([{"content_list": ["a"], "user_data": "u", "feed_id": "user:1"}] * 2, T)
     assert len({e.key for e in two}) == 1  # the same event twice is one key (stored once)
     with pytest.raises(InputException):
@@ -98,3 +102,20 @@ def test_batch_times_increase_in_batch_order():
     assert acts[5].time == "2017-01-01T00:00:00.000000"
     keys = [a.key for a in acts[:5]]
     assert keys == sorted(keys)
+
+
+def test_event_reads_are_bounded():
+    from feedline.analytics.service import DAY_US, MAX_WINDOW_DAYS, AnalyticsService
+
+    asked = []
+
+    class Events:
+        def user_events(self, *args):
+            asked.append(args)
+            return []
+
+    class Stores:
+        events = Events()
+
+    AnalyticsService(Stores()).user_events("u", 0, T, 10**6)  # type: ignore[arg-type]
+    assert asked == [("u", T - MAX_WINDOW_DAYS * DAY_US, T, 1000)]

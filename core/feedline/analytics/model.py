@@ -6,8 +6,8 @@
   user_data, features?, feed_id?, location?, position?, time?}``, one event per object.
 
 ``user_data`` is a user id, or an object with an ``id`` (and e.g. an ``alias``): the id is the
-partition events are read back by. ``time`` is the client's event time when given, else the time
-the server received it.
+partition events are read back by. ``time`` is the client's event time when given (never later
+than the time the server received it), else the time the server received it.
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def _common(item: dict, kind: str, i: int, now_us: int) -> tuple[dict[str, Any],
     time_us = now_us
     if item.get("time") not in (None, ""):
         try:
-            time_us = ids.parse_time(item["time"])
+            # never in the future: a skewed client clock must not make an event "newest" for days
+            time_us = min(ids.parse_time(item["time"]), now_us)
         except (TypeError, ValueError):
             raise _err(i, "time", "must be an ISO-8601 time") from None
     doc["time"] = ids.format_time(time_us)

@@ -22,7 +22,7 @@ def _track(req: Request, kind: str) -> responses.Reply:
             if e.user_id != who.user_id:
                 raise NotAllowedException(f"user {who.user_id!r} may not report events of {e.user_id!r}")
     svc.track(events)
-    return responses.obj(None, req.duration(), 201)
+    return responses.obj(None, req.duration())
 
 
 @write.post("/analytics/v1.0/engagement/")

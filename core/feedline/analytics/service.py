@@ -9,6 +9,10 @@ from feedline.analytics import model
 from feedline.analytics.store import EventRecord
 from feedline.stores import Stores
 
+DAY_US = 86_400_000_000
+MAX_WINDOW_DAYS = 31
+MAX_READ = 1000
+
 
 def now_us() -> int:
     return time.time_ns() // 1000
@@ -29,4 +33,7 @@ class AnalyticsService:
             self.stores.events.add_events(events)
 
     def user_events(self, user_id: str, since_us: int, until_us: int, limit: int) -> list[EventRecord]:
-        return self.stores.events.user_events(user_id, since_us, until_us, limit)
+        """A user's events in ``[since, until)``, newest first; the window is at most
+        ``MAX_WINDOW_DAYS`` (a Cassandra read costs a query per day of it)."""
+        since_us = max(since_us, until_us - MAX_WINDOW_DAYS * DAY_US)
+        return self.stores.events.user_events(user_id, since_us, until_us, min(limit, MAX_READ))

@@ -28,4 +28,5 @@ class EventStore(ABC):
 
     @abstractmethod
     def user_events(self, user_id: str, since_us: int, until_us: int, limit: int) -> list[EventRecord]:
-        """Events of ``user_id`` with ``since_us <= time < until_us``, newest first, at most ``limit``."""
+        """Events of ``user_id`` with ``since_us <= time < until_us``, newest first, at most ``limit``
+        (the service bounds the window: a backend may cost a query per day of it)."""

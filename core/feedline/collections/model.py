@@ -53,12 +53,15 @@ def check_data(value: object, *, required: bool) -> dict[str, Any]:
     return value
 
 
-def encode(collection: str, item_id: str, data: dict[str, Any], created_us: int, updated_us: int) -> bytes:
-    """``{"id","collection","foreign_id":"name:id","data","created_at","updated_at"}``."""
+def encode(collection: str, item_id: str, data: dict[str, Any], created_us: int, updated_us: int,
+           user_id: str = "") -> bytes:
+    """``{"id","collection","foreign_id":"name:id","data","created_at","updated_at"}``, plus
+    ``"user_id"`` when the item has an owner."""
     body = (b'{"id":' + json_bytes(item_id) + b',"collection":' + json_bytes(collection)
             + b',"foreign_id":' + json_bytes(f"{collection}:{item_id}") + b',"data":' + json_bytes(data)
             + b',"created_at":' + json_bytes(rfc3339(created_us))
-            + b',"updated_at":' + json_bytes(rfc3339(updated_us)) + b"}")
+            + b',"updated_at":' + json_bytes(rfc3339(updated_us))
+            + (b',"user_id":' + json_bytes(user_id) if user_id else b"") + b"}")
     if len(body) > MAX_ITEM_BYTES:
         raise InputException.field("data", f"an item must be at most {MAX_ITEM_BYTES} bytes")
     return body

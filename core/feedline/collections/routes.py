@@ -24,7 +24,7 @@ def add_item(req: Request, name: str) -> responses.Reply:
     item_id = None if raw_id is None or raw_id == "" else check_id(raw_id)
     body = req.rt.collections.add(name, item_id, check_data(data.get("data"), required=False),
                                   check_user_id(data.get("user_id")), who.user_id)
-    return responses.obj(body, req.duration(), 201)
+    return responses.obj(body, req.duration())
 
 
 @read.get(BASE + "<name>/<item_id>/")
@@ -54,7 +54,7 @@ def upsert(req: Request) -> responses.Reply:
     who = req.caller("collections", "write")
     body = req.object_body('{"data": {collection_name: [items]}}')
     req.rt.collections.upsert(inputs.upsert_batch(body), who.user_id)
-    return responses.members(req.duration(), status=201, data=json_bytes(body["data"]))
+    return responses.members(req.duration(), data=json_bytes(body["data"]))
 
 
 @read.get(BASE)

@@ -38,7 +38,7 @@ class CollectionService:
             _check_owner(owner, user_id, "add")
         item_id = item_id or str(uuid.uuid4())
         now = self.clock()
-        rec = ItemRecord(collection, item_id, user_id, encode(collection, item_id, data, now, now), now, now)
+        rec = ItemRecord(collection, item_id, user_id, encode(collection, item_id, data, now, now, user_id), now, now)
         if not self.stores.collections.create_item(rec):
             raise ConflictException(f"collection item {collection}:{item_id} already exists")
         return rec.body
@@ -50,8 +50,8 @@ class CollectionService:
         old = self._get(collection, item_id)
         _check_owner(owner, old.user_id, "update")
         now = max(self.clock(), old.created_us)
-        rec = ItemRecord(collection, item_id, old.user_id, encode(collection, item_id, data, old.created_us, now),
-                         old.created_us, now)
+        rec = ItemRecord(collection, item_id, old.user_id,
+                         encode(collection, item_id, data, old.created_us, now, old.user_id), old.created_us, now)
         self.stores.collections.put_items([rec])
         return rec.body
 
@@ -78,7 +78,8 @@ class CollectionService:
                 created = old.created_us if old is not None else now
                 updated = max(now, created)
                 records.append(ItemRecord(collection, item_id, user_id,
-                                          encode(collection, item_id, data, created, updated), created, updated))
+                                          encode(collection, item_id, data, created, updated, user_id),
+                                          created, updated))
         self.stores.collections.put_items(records)
 
     def select(self, refs: Sequence[tuple[str, str]]) -> list[bytes]:

@@ -25,9 +25,9 @@ def add_user(req: Request) -> responses.Reply:
     data = req.object_body("{id, data}")
     user_id = check_id(data.get("id"))
     _own(who, user_id, "create")
-    body, created = req.rt.users.create(user_id, check_data(data.get("data"), required=False),
+    body, _created = req.rt.users.create(user_id, check_data(data.get("data"), required=False),
                                         params.boolean(req.query, "get_or_create"))
-    return responses.obj(body, req.duration(), 201 if created else 200)
+    return responses.obj(body, req.duration())
 
 
 @read.get("/api/v1.0/user/<user_id>/")
