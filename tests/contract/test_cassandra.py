@@ -219,3 +219,55 @@ def test_migrations_apply_in_order_once_and_resume(cassandra_settings, tmp_path)
     finally:
         cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
         cluster.shutdown()
+
+
+class _Gate:
+    """A session that, having read one statement, waits for a signal before going on: a rewrite
+    that read early and writes late, deterministically."""
+
+    def __init__(self, inner, name):
+        import threading
+
+        self.inner, self.name = inner, name
+        self.reached, self.release = threading.Event(), threading.Event()
+
+    def __getattr__(self, attr):
+        return getattr(self.inner, attr)
+
+    def rows(self, name, params=(), **kw):
+        out = self.inner.rows(name, params, **kw)
+        if name == self.name:
+            self.reached.set()
+            self.release.wait(20)
+        return out
+
+
+@pytest.mark.parametrize("what", ["children", "counts"])
+def test_a_stale_rewrite_landing_late_loses_to_the_newer_one(store, what):
+    """The rule that keeps counts and children exact without counters: a rewrite is timestamped
+    when it started reading, so one that read before a change and lands after it is shadowed."""
+    import threading
+    import uuid
+
+    from feedline.storage.cassandra.reactions import CassandraReactions
+
+    from .reaction_store_contract import children_of, reaction
+
+    a = str(uuid.uuid1())
+    parent = reaction("comment", a)
+    store.reactions.add_reaction(parent)
+    first = reaction("like", a, parent=parent.id if what == "children" else "", t=1)
+    store.reactions.add_reaction(first)
+    gate = _Gate(store.activities.session, "rx_parent_all" if what == "children" else "rx_count")
+    stale = CassandraReactions(gate)
+    job = (lambda: stale._refresh(parent.id)) if what == "children" else (lambda: stale._recount(a, "like"))
+    t = threading.Thread(target=job)
+    t.start()
+    assert gate.reached.wait(20)  # it has read one like and waits to write
+    store.reactions.add_reaction(reaction("like", a, parent=first.parent, t=2))  # its rewrite says two
+    gate.release.set()
+    t.join()
+    if what == "children":
+        assert children_of(store, parent.id)["children_counts"] == {"like": 2}
+    else:
+        assert store.reactions.reaction_counts(a) == {"comment": 1, "like": 2}

@@ -144,6 +144,8 @@ def test_paging_never_loses_or_repeats(client, dev_server, uid, ascending):
     likes = [m for i, m in enumerate(made) if i % 3]
     assert [r["id"] for r in client.reactions.filter(activity_id=activity_id, kind="like")["results"]] == likes[::-1][:10]
     assert len(client.reactions.filter(activity_id=activity_id, limit=100)["results"]) == 25
+    by_u1 = client.reactions.filter(activity_id=activity_id, filter_user_id="u1", limit=25)["results"]
+    assert [r["id"] for r in by_u1] == [m for i, m in enumerate(made) if i % 4 == 1][::-1]
 
 
 def test_update_soft_delete_restore_and_hard_delete(client, uid):
@@ -251,6 +253,8 @@ def test_bad_input_gets_stream_errors(client, dev_server, uid):
     assert_error(post(kind="like", activity_id=ACTIVITY, user_id=uid,
                       target_feeds=[f"user:{i}" for i in range(21)]), 400, 4)
     assert_error(post(kind="like", activity_id=ACTIVITY, user_id=uid, target_feeds=["nogroup:1"]), 400, 6)
+    assert_error(post(kind="like", activity_id=ACTIVITY, user_id=uid, target_feeds=["user:x\n"]), 400, 4)
+    assert_error(post(kind="like", activity_id=ACTIVITY, user_id="u\n"), 400, 4)
     assert_error(post(kind="like", activity_id=ACTIVITY, user_id=uid, id="not-a-uuid"), 400, 4)
     assert_error(post(kind="like", parent=str(uuid.uuid1()), user_id=uid), 404, 16)
     deep: dict = {}

@@ -1,5 +1,7 @@
-"""Reactions (likes, comments, child reactions, reaction feeds): the room for issue #11.
+"""Reactions: likes, comments and child reactions on activities (spec §2.6, §3.11).
 
-Lands as the other rooms do: ``store.py`` (the ReactionStore contract, bound to every backend by a
-contract suite), ``service.py``, ``routes.py``, and one module per backend under ``storage/``.
+``store.ReactionStore`` (the contract, bound to every backend by
+``tests/contract/reaction_store_contract.py``), ``model`` (canonical bytes, ids, validation: pure),
+``inputs`` (request bodies as typed values), ``service.ReactionService`` (add with target feeds,
+update, soft/hard delete, restore, filtered listings with cursors) and ``routes``.
 """

@@ -50,6 +50,8 @@ class Filter:
     #: ``with_own_children``: the user whose children of each result are added (None: not asked)
     own_children_user: str | None = None
     own_children_kinds: tuple[str, ...] = ()
+    #: ``filter_user_id``: only reactions by this user
+    filter_user: str | None = None
 
 
 def _data(value: Any, name: str) -> dict:
@@ -71,6 +73,9 @@ def _targets(value: Any) -> tuple[str, ...]:
     out = []
     for entry in value:
         slug, uid = parse_feed_id(entry, "target_feeds")
+        # models.feeds matches ``^[\w-]+$``, which lets a trailing newline through: fullmatch here
+        if not (model.KIND.fullmatch(slug) and model.USER.fullmatch(uid)):
+            raise InputException.field("target_feeds", f"invalid feed id {entry!r}")
         out.append(f"{slug}:{uid}")
     return tuple(dict.fromkeys(out))
 

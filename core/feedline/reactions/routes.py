@@ -105,6 +105,15 @@ def restore_reaction(req: Request, reaction_id: str) -> responses.Reply:
     return responses.obj(None, req.duration())
 
 
+def _user(q: Mapping[str, str], name: str) -> str | None:
+    value = q.get(name)
+    if value is None or value == "":
+        return None
+    if not model.valid_user(value):
+        raise InputException.field(name, f"invalid user id {value!r}")
+    return value
+
+
 def _filter(req: Request, lookup: str, value: str, kind: str | None) -> responses.Reply:
     caller(req, "read")
     q: Mapping[str, str] = req.query
@@ -118,7 +127,8 @@ def _filter(req: Request, lookup: str, value: str, kind: str | None) -> response
         scope, params.integer(q, "limit", inputs.DEFAULT_LIMIT, 0, inputs.MAX_LIMIT, clamp=True),
         {name: q[name] for name in ("id_lt", "id_lte", "id_gt", "id_gte") if q.get(name)},
         params.boolean(q, "with_activity_data"), own_user,
-        inputs.kinds(params.listing(q, "with_own_children_kinds"), "with_own_children_kinds"))
+        inputs.kinds(params.listing(q, "with_own_children_kinds"), "with_own_children_kinds"),
+        _user(q, "filter_user_id"))
     page = req.rt.reactions.filter(f)
     results, nxt = responses.array(page.results), json_bytes(next_link(req, page.next))
     if page.activity is not None:

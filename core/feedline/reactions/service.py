@@ -28,6 +28,9 @@ from feedline.reactions.store import ACTIVITY, PARENT, ReactionRecord, ReactionS
 from feedline.serialization import json_bytes
 from feedline.stores import Stores
 
+#: reactions a ``filter_user_id`` listing reads per request before it answers with what it found
+MAX_FILTER_SCAN = 500
+
 
 class ConflictException(StreamError):
     """A reaction id that is already taken by a different reaction (409)."""
@@ -248,19 +251,50 @@ class ReactionService:
             raise InputException.field(name, f"{value!r} is not a known reaction id")
         return found.record.key
 
+    def _page(self, f: Filter, rng: Range, ascending: bool) -> tuple[list[StoredReaction], bytes | None]:
+        """Up to ``f.limit`` reactions and the key the next page starts after (None: no more).
+
+        With ``filter_user_id`` the listing is read in slices and filtered, at most
+        ``MAX_FILTER_SCAN`` reactions a request; a page cut short by that bound still carries
+        a cursor (the last key read), so paging goes on where the scan stopped."""
+        if not f.limit:
+            return [], None
+        if f.filter_user is None:
+            rows = self.store.list_reactions(f.scope, rng, f.limit + 1, ascending)
+            if len(rows) > f.limit:
+                return rows[:f.limit], rows[f.limit - 1].record.key
+            return rows, None
+        out: list[StoredReaction] = []
+        scanned = 0
+        while True:
+            want = min(f.limit + 1, MAX_FILTER_SCAN - scanned)
+            batch = self.store.list_reactions(f.scope, rng, want, ascending)
+            scanned += len(batch)
+            for s in batch:
+                if s.record.user_id != f.filter_user:
+                    continue
+                if len(out) == f.limit:  # one more match: there is a next page
+                    return out, out[-1].record.key
+                out.append(s)
+            if len(batch) < want:
+                return out, None
+            last = batch[-1].record.key
+            if scanned >= MAX_FILTER_SCAN:
+                return out, last
+            rng = (Range(gt=last, lt=rng.lt, lte=rng.lte) if ascending
+                   else Range(lt=last, gt=rng.gt, gte=rng.gte))
+
     def filter(self, f: Filter) -> FilterPage:
         keys = {name[3:]: self._bound(name, value) for name, value in f.bounds.items()}
         rng = Range(**keys)
         ascending = rng.lower()[0] is not None and rng.upper()[0] is None
-        rows = self.store.list_reactions(f.scope, rng, f.limit + 1, ascending) if f.limit else []
-        more = len(rows) > f.limit
-        rows = rows[:f.limit]
+        rows, after = self._page(f, rng, ascending)
         results = [reaction_json(s) for s in rows]
         if f.own_children_user is not None and rows:
             own = self.store.own_children([s.record.id for s in rows], f.own_children_user, f.own_children_kinds)
             results = [model.with_member(r, "own_children", _by_kind(own.get(s.record.id, [])))
                        for r, s in zip(results, rows)]
-        cursor = ReactionCursor("id_gt" if ascending else "id_lt", rows[-1].record.key, f.limit) if more else None
+        cursor = ReactionCursor("id_gt" if ascending else "id_lt", after, f.limit) if after is not None else None
         activity = None
         if f.with_activity_data and f.scope.field == ACTIVITY:
             try:
