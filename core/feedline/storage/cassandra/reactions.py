@@ -208,37 +208,44 @@ class CassandraReactions(CassandraRole, ReactionStore):
 
     def enrichment_rows(self, activity_ids: Sequence[str], kinds: Sequence[str] | None, latest: int,
                         own_user: str | None) -> tuple[list[tuple[str, str, int]], list[tuple]]:
-        """Three rounds for the whole page, whatever its size: the counts of every activity (one
-        multi-partition read), then concurrently the latest of each (activity, kind) that has any
-        and the user's own per activity, then the reactions themselves (``get_reactions``)."""
+        """Whatever the page size: one concurrent round of index reads — the counts of every
+        activity (multi-partition ``IN``), the user's own per activity and, when the kinds are
+        given, the latest of each (activity, kind) —, then the latest of the kinds the counts
+        found (only when no kinds were given), then the reactions themselves by ``IN``."""
         aids = list(dict.fromkeys(activity_ids))
         if not aids:
             return [], []
-        wanted = None if kinds is None else set(kinds)
-        counts: list[tuple[str, str, int]] = []
-        for part in chunks(aids):
-            counts += [(a, k, int(n)) for a, k, n in self.session.rows("rx_counts_in", (part,))
-                       if n and (wanted is None or k in wanted)]
-        counts.sort()
-        reads: list[tuple[str, tuple]] = []
-        cells: list[tuple[str, str | None, int]] = []
-        if latest > 0:
-            reads += [("rx_latest", (a, k, min(latest, INT32_MAX))) for a, k, _ in counts]
-            cells += [(a, k, 0) for a, k, _ in counts]
+        wanted = None if kinds is None else list(dict.fromkeys(kinds))
+        if wanted == []:
+            return [], []
+        limit = min(latest, INT32_MAX)
+        first: list[tuple[str, tuple]] = [("rx_counts_in", (part,)) for part in chunks(aids)]
+        cells: list[tuple[str, int]] = []
         if own_user:
-            reads += [("rx_activity_user_get", (a, own_user)) for a in aids]
-            cells += [(a, None, 1) for a in aids]
-        listed = [list(rs) for rs in self.session.concurrent(reads)]
+            first += [("rx_activity_user_get", (a, own_user)) for a in aids]
+            cells += [(a, 1) for a in aids]
+        if latest > 0 and wanted is not None:
+            first += [("rx_latest", (a, k, limit)) for a in aids for k in wanted]
+            cells += [(a, 0) for a in aids for _ in wanted]
+        results = [list(rs) for rs in self.session.concurrent(first)]
+        ncount = len(first) - len(cells)
+        counts = sorted((a, k, int(n)) for rows in results[:ncount] for a, k, n in rows
+                        if n and (wanted is None or k in wanted))
+        listed = results[ncount:]
+        if latest > 0 and wanted is None:
+            listed += [list(rs) for rs in self.session.concurrent(("rx_latest", (a, k, limit)) for a, k, _ in counts)]
+            cells += [(a, 0) for a, _, _ in counts]
         found = self.get_reactions([id_ for rows in listed for _key, id_ in rows])
+        allowed = None if wanted is None else set(wanted)
         out: list[tuple] = []
-        for (aid, _kind, slot), rows in zip(cells, listed):
+        for (aid, slot), rows in zip(cells, listed):
             for key, id_ in rows:
                 s = found.get(id_)
                 # checked against the truth, as listings are (a stale index row is skipped)
                 if s is None or s.record.deleted_us is not None or s.record.key != key or s.record.parent:
                     continue
                 r = s.record
-                if slot == 1 and wanted is not None and r.kind not in wanted:
+                if allowed is not None and r.kind not in allowed:
                     continue
                 out.append((aid, r.kind, slot, r.id, r.user_id, r.body, b"," + s.children))
         return counts, out
