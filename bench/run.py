@@ -9,6 +9,9 @@ Sections (each reports medians of many interleaved rounds, measured side by side
   fanout     one activity to 1,000 followers through the fan-out worker vs the raw store write
   reactions  a reaction add and a reaction filter page of 25 through the handlers, next to a flat
              feed read, per backend (``bench_reactions.py``)
+  enrichment an enriched page of 25 (SU: actors, SO: objects, 3 reaction kinds): own CPU from replayed rows,
+             compiled vs pure twin vs decode-everything vs the Go reference; then through the read
+             handler per backend, with the number of store calls (``bench_enrichment.py``)
   social     users, collections and analytics events through the handlers next to a flat read
              (bench_social.py, per backend)
   coldstart  import time of each function in fresh processes
@@ -173,15 +176,13 @@ class ReplayRole(TimedRole):
 
 def metered(stores, meter: Meter, replay: bool):
     """The same stores, each role wrapped to be timed (or replayed)."""
+    import dataclasses
+
     from feedline.stores import Stores
 
     wrap = ReplayRole if replay else TimedRole
-    return Stores(activities=wrap(stores.activities, meter), timelines=wrap(stores.timelines, meter),
-                  marks=wrap(stores.marks, meter), follows=wrap(stores.follows, meter),
-                  reactions=wrap(stores.reactions, meter), users=wrap(stores.users, meter),
-                  collections=wrap(stores.collections, meter), events=wrap(stores.events, meter),
-                  realtime=stores.realtime,
-                  closer=stores.close)
+    roles = {f.name: wrap(getattr(stores, f.name), meter) for f in dataclasses.fields(Stores) if f.name != "closer"}
+    return Stores(**roles, closer=stores.close)
 
 
 def open_backend(name: str, tmp: Path):
@@ -375,6 +376,13 @@ def section_tables(name: str, quick: bool, backends: list[str], tmp: Path) -> No
         print("\n".join(section_assembly(quick)))
     elif name == "coldstart":
         print("\n".join(section_coldstart(quick)))
+    elif name == "enrichment":
+        import bench_enrichment
+
+        print("\n".join(bench_enrichment.section(quick)), "\n")
+        print("\n".join(bench_enrichment.HANDLER_HEADER))
+        for b in backends:
+            print("\n".join(bench_enrichment.section_handler(b, quick, tmp)), flush=True)
     elif name == "cassandra_pages":  # Cassandra only: each read shape next to the bare driver
         if "cassandra" not in backends:
             return
@@ -389,8 +397,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="few rounds: CI's smoke run")
     ap.add_argument("--backends", default="sqlite", help="comma list: sqlite,cassandra")
     ap.add_argument("--sections",
-                    default="assembly,aggregation,ranking,read,fanout,reactions,social,coldstart,load,realtime,"
-                            "cassandra_pages")
+                    default="assembly,aggregation,ranking,read,fanout,reactions,social,enrichment,coldstart,load,"
+                            "realtime,cassandra_pages")
     args = ap.parse_args()
     backends = [b for b in args.backends.split(",") if b]
     from feedline import _ext

@@ -18,6 +18,7 @@ from feedline.activities.service import ActivityService
 from feedline.analytics.service import AnalyticsService
 from feedline.collections.service import CollectionService
 from feedline.config import Settings
+from feedline.enrichment.service import EnrichmentService
 from feedline.fanout.queue import EmbeddedQueue, FanoutQueue, SqsQueue
 from feedline.feeds.service import FeedService
 from feedline.follows.service import FollowService
@@ -41,6 +42,7 @@ class Runtime:
     reactions: ReactionService = field(init=False)
     users: UserService = field(init=False)
     collections: CollectionService = field(init=False)
+    enrichment: EnrichmentService = field(init=False)
     analytics: AnalyticsService = field(init=False)
 
     def __post_init__(self) -> None:
@@ -54,6 +56,7 @@ class Runtime:
         self.reactions = ReactionService(app, self.stores, self.activities)
         self.users = UserService(self.stores)
         self.collections = CollectionService(self.stores)
+        self.enrichment = EnrichmentService(self.stores, self.feeds)
         self.analytics = AnalyticsService(self.stores)
 
     def close(self) -> None:

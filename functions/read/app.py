@@ -10,10 +10,11 @@ from feedline import runtime
 from feedline.activities import routes as activities
 from feedline.api.app import Api
 from feedline.collections import routes as collections
+from feedline.enrichment import routes as enrichment
 from feedline.feeds import routes as feeds
 from feedline.follows import routes as follows
 from feedline.reactions import routes as reactions
 from feedline.users import routes as users
 
 lambda_handler = Api("read", feeds.read, activities.read, follows.read, reactions.read, users.read,
-                     collections.read, runtime=runtime.get)
+                     collections.read, enrichment.read, runtime=runtime.get)

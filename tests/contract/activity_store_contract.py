@@ -41,3 +41,17 @@ class ActivityStoreContract:
         store.activities.put_activities([rec(k, actor="julie", verb="like")])
         got = store.activities.get_activities([k])[k]
         assert (got.actor, got.verb) == ("julie", "like")
+
+    def test_refs_are_stored_beside_the_body(self, store):
+        k1, k2, k3 = key(1), key(2), key(3)
+        blob = b"\x08\x00\x0f\x00"
+        store.activities.put_activities([
+            ActivityRecord(k1, b'{"a":1}', refs=blob), ActivityRecord(k2, b'{"a":2}', refs=b""),
+            ActivityRecord(k3, b'{"a":3}')])  # None: a row written before refs existed
+        got = store.activities.get_activities([k1, k2, k3])
+        assert (got[k1].refs, got[k2].refs, got[k3].refs) == (blob, b"", None)
+        assert store.activities.get_bodies_refs([k1, k2, k3, key(4)]) == {
+            k1: (b'{"a":1}', blob), k2: (b'{"a":2}', b""), k3: (b'{"a":3}', None)}
+        store.activities.put_activities([ActivityRecord(k1, b'{"a":9}', refs=b"")])  # an update replaces them
+        assert store.activities.get_bodies_refs([k1]) == {k1: (b'{"a":9}', b"")}
+        assert store.activities.get_bodies_refs([]) == {}

@@ -211,3 +211,45 @@ class ReactionStoreContract:
         assert store.reactions.reaction_counts(a) == {"like": 10, "comment": 1}
         assert children_of(store, parent.id)["children_counts"] == {"like": 10}
         assert len(listed(store, Scope(ACTIVITY, a, "like"))) == 10
+
+
+class ReactionEnrichmentContract:
+    """``enrichment_rows``: a page's reaction data in one batched look-up."""
+
+    def test_counts_latest_and_own(self, store):
+        a1, a2, a3 = activity(), activity(), activity()
+        likes = [reaction("like", a1, u, t=i) for i, u in enumerate(["me", "x", "y", "z"])]
+        comment = reaction("comment", a1, "x", t=10)
+        other = reaction("like", a2, "me", t=20)
+        child = reaction("like", a1, "me", parent=likes[0].id, t=30)  # children are not the activity's
+        gone = reaction("like", a2, "x", t=40)
+        for r in (*likes, comment, other, child, gone):
+            store.reactions.add_reaction(r)
+        store.reactions.put_reaction(soft_deleted(gone, T0 + 50))
+        counts, rows = store.reactions.enrichment_rows([a1, a2, a3, a1], None, 2, "me")
+        assert sorted(counts) == sorted([(a1, "comment", 1), (a1, "like", 4), (a2, "like", 1)])
+        latest = [(a, k, i) for a, k, slot, i, *_ in rows if slot == 0]
+        assert sorted(latest, key=str) == sorted([(a1, "like", likes[3].id), (a1, "like", likes[2].id),
+                                                  (a1, "comment", comment.id), (a2, "like", other.id)], key=str)
+        cell = [i for a, k, _, i in ((a, k, s, i) for a, k, s, i, *_ in rows) if (a, k) == (a1, "like")
+                and i in (likes[3].id, likes[2].id)]
+        assert cell == [likes[3].id, likes[2].id]  # newest first
+        own = sorted((a, k, i) for a, k, slot, i, *_ in rows if slot == 1)
+        assert own == sorted([(a1, "like", likes[0].id), (a2, "like", other.id)])
+        for a, k, _slot, i, u, body, members in rows:
+            doc = json.loads(body[:-1] + members + b"}")
+            assert doc["id"] == i and doc["user_id"] == u and doc["kind"] == k and doc["activity_id"] == a
+            assert "latest_children" in doc and "children_counts" in doc
+        liked = [json.loads(b[:-1] + m + b"}") for a, k, s, i, u, b, m in rows if i == likes[0].id][0]
+        assert liked["children_counts"] == {"like": 1}
+
+    def test_kinds_filter_and_options(self, store):
+        a1 = activity()
+        store.reactions.add_reaction(reaction("like", a1, "me", t=1))
+        store.reactions.add_reaction(reaction("comment", a1, "me", t=2))
+        counts, rows = store.reactions.enrichment_rows([a1], ["comment", "vote"], 5, "me")
+        assert counts == [(a1, "comment", 1)] and {(r[1], r[2]) for r in rows} == {("comment", 0), ("comment", 1)}
+        counts, rows = store.reactions.enrichment_rows([a1], None, 0, None)  # counts only
+        assert sorted(counts) == [(a1, "comment", 1), (a1, "like", 1)] and rows == []
+        assert store.reactions.enrichment_rows([], None, 5, "me") == ([], [])
+        assert store.reactions.enrichment_rows([a1], [], 5, "me") == ([], [])

@@ -20,10 +20,10 @@ from .collection_store_contract import CollectionStoreContract
 from .event_store_contract import EventStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
-from .reaction_store_contract import ReactionStoreContract
+from .reaction_store_contract import ReactionEnrichmentContract, ReactionStoreContract
 from .realtime_store_contract import RealtimeStoreContract
 from .support import feed, key, rec
-from .timeline_store_contract import TimelineStoreContract
+from .timeline_store_contract import TimelineRefsContract, TimelineStoreContract
 from .user_store_contract import UserStoreContract
 
 pytestmark = pytest.mark.cassandra
@@ -106,6 +106,14 @@ class TestCassandraCollections(CollectionStoreContract):
 
 
 class TestCassandraEvents(EventStoreContract):
+    pass
+
+
+class TestCassandraReactionEnrichment(ReactionEnrichmentContract):
+    pass
+
+
+class TestCassandraTimelineRefs(TimelineRefsContract):
     pass
 
 

@@ -11,9 +11,9 @@ from .collection_store_contract import CollectionStoreContract
 from .event_store_contract import EventStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
-from .reaction_store_contract import ReactionStoreContract
+from .reaction_store_contract import ReactionEnrichmentContract, ReactionStoreContract
 from .realtime_store_contract import RealtimeStoreContract
-from .timeline_store_contract import TimelineStoreContract
+from .timeline_store_contract import TimelineRefsContract, TimelineStoreContract
 from .user_store_contract import UserStoreContract
 
 
@@ -71,4 +71,12 @@ class TestSQLiteCollections(CollectionStoreContract):
 
 
 class TestSQLiteEvents(EventStoreContract):
+    pass
+
+
+class TestSQLiteReactionEnrichment(ReactionEnrichmentContract):
+    pass
+
+
+class TestSQLiteTimelineRefs(TimelineRefsContract):
     pass

@@ -179,3 +179,22 @@ class TimelineStoreContract:
         assert store.timelines.page_bodies(f, [key(1), key(3), key(2)]) == {key(1): rec(key(1)).body,
                                                                         key(2): rec(key(2)).body}
         assert store.timelines.page_bodies(f, []) == {}
+
+class TimelineRefsContract:
+    def test_read_page_with_refs(self, store):
+        from feedline.activities.store import ActivityRecord
+        from feedline.models.cursors import Match
+
+        from .support import feed, key
+
+        fid = feed()
+        k1, k2 = key(1), key(2)
+        store.activities.put_activities([ActivityRecord(k1, b'{"n":1}', actor="a", verb="v", refs=b"\x01\x00\x02\x00"),
+                                         ActivityRecord(k2, b'{"n":2}', actor="b", verb="v")])
+        store.timelines.add_to_feeds(k1, [fid], None)
+        store.timelines.add_to_feeds(k2, [fid], "user:x")
+        assert store.timelines.read_page(fid, 10, with_refs=True) == [
+            (k2, b'{"n":2}', "user:x", None), (k1, b'{"n":1}', None, b"\x01\x00\x02\x00")]
+        assert store.timelines.read_page(fid, 10) == [(k2, b'{"n":2}', "user:x"), (k1, b'{"n":1}', None)]
+        assert store.timelines.read_page(fid, 10, match=Match(None, "a"), with_refs=True) == [
+            (k1, b'{"n":1}', None, b"\x01\x00\x02\x00")]

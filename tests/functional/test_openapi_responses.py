@@ -130,6 +130,11 @@ def test_every_served_route_answers_as_documented(call):
     assert moved["added"] == [f"notification:{u}"]
     call("POST", f"/api/v1.0/feed_targets/user/{u}/activity_to_targets/",
          {"foreign_id": "nope", "time": act["time"], "new_targets": []}, expect=404)
+    # enrichment (docs/api.md §13)
+    call("GET", f"/api/v1.0/enrich/feed/user/{u}/", withReactionCounts="true", withRecentReactions="true",
+         withOwnReactions="true", user_id=u)
+    call("GET", f"/api/v1.0/enrich/feed/notification/{u}/", limit="0")
+    call("GET", "/api/v1.0/enrich/activities/", ids=one["id"], withReactionCounts="true")
     gone = call("DELETE", "/api/v1.0/activities/", foreign_ids="like:1,like:2")
     assert one["id"] in gone["removed"]
     call("GET", "/api/v1.0/activities/", token=jwt.encode({"user_id": u}, API_SECRET, algorithm="HS256"),

@@ -35,8 +35,8 @@ def test_no_extensions_forces_python_and_conflicting_switches_fail():
 @pytest.mark.skipif(__import__("feedline._ext", fromlist=["x"]).NO_EXTENSIONS, reason="pure leg")
 def test_every_pyx_is_built_and_loaded_compiled():
     out = run("from feedline import _ext; import feedline.models.ids, feedline.serialization, "
-              "feedline.aggregation.grouping, feedline.aggregation.page, feedline.ranking; "
-              "print(sorted(_ext.LOADED.items()))",
+              "feedline.aggregation.grouping, feedline.aggregation.page, feedline.ranking, feedline.enrichment.refs, "
+              "feedline.enrichment.page; print(sorted(_ext.LOADED.items()))",
               FEEDLINE_REQUIRE_EXTENSIONS="1")
     assert out.returncode == 0, out.stderr
     pyx = sorted(p.relative_to(ROOT / "core").with_suffix("").as_posix().replace("/", ".")[:-2]

@@ -7,6 +7,8 @@
 //
 // Input (stdin): {"bodies": ["<stored activity JSON>", ...], "origins": ["null" | "\"user:1\"", ...]}
 // Output (stdout): {"typed_us": median, "splice_us": median, "rounds": n, "bytes": page size}
+//
+// `peer enrich [--quick]` is the reference of the enriched-page benchmark instead (enrich.go).
 package main
 
 import (
@@ -99,6 +101,10 @@ func bench(rounds, n int, fn func() []byte) (float64, int) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "enrich" {
+		enrichMain(len(os.Args) > 2 && os.Args[2] == "--quick")
+		return
+	}
 	rounds, n := 31, 200
 	if len(os.Args) > 1 && os.Args[1] == "--quick" {
 		rounds, n = 5, 20

@@ -7,6 +7,7 @@ from typing import Any
 
 import ujson
 
+from feedline.enrichment.refs import for_body
 from feedline.errors import InputException
 from feedline.models import ids
 from feedline.models.feeds import parse_target
@@ -41,6 +42,9 @@ class Activity:
     extra: dict[str, Any]
     to: tuple[str, ...]
     body: bytes
+    #: where the body's reference strings are (``enrichment.refs``): found once, here, so every
+    #: write path stores them and an enriched read never scans or decodes the body
+    refs: bytes | None = None
 
 
 def _ref(data: dict, name: str, errors: dict[str, list[str]], required: bool) -> str:
@@ -163,7 +167,8 @@ def build(data: Any, now_us: int, *, field_prefix: str = "", keep_key: bytes | N
                 f"activity is {size} bytes; the limit is {MAX_ACTIVITY_BYTES}",
                 {"activity": [f"must be at most {MAX_ACTIVITY_BYTES} bytes"]},
             )
-    return Activity(key, id_, actor, verb, obj, target, foreign_id, time_us, time_str, extra, tuple(to), body)
+    return Activity(key, id_, actor, verb, obj, target, foreign_id, time_us, time_str, extra, tuple(to), body,
+                    for_body(body))
 
 
 def key_for(foreign_id: object, time: object, field_prefix: str = "") -> bytes:

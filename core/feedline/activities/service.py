@@ -25,7 +25,7 @@ from feedline.stores import Stores
 
 
 def record(act: Activity, feed: str | None) -> ActivityRecord:
-    return ActivityRecord(act.key, act.body, act.foreign_id, feed, act.actor, act.verb)
+    return ActivityRecord(act.key, act.body, act.foreign_id, feed, act.actor, act.verb, act.refs)
 
 
 def stored_dict(body: bytes) -> dict:

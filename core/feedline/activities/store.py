@@ -23,13 +23,16 @@ class ActivityRecord:
     #: kept beside the body for filtered reads (``?verb=`` / ``?actor=``) without decoding it
     actor: str = ""
     verb: str = ""
+    #: where the body's reference strings are (``enrichment.refs``), found once at write time;
+    #: None for rows stored before refs existed (an enriched read scans those bodies instead)
+    refs: bytes | None = None
 
 
 class ActivityStore(ABC):
     @abstractmethod
     def put_activities(self, records: Sequence[ActivityRecord]) -> None:
-        """Upsert activities (same key replaces body, foreign_id, actor and verb; a record without
-        ``feed`` keeps the stored one)."""
+        """Upsert activities (same key replaces body, foreign_id, actor, verb and refs; a record
+        without ``feed`` keeps the stored one)."""
 
     @abstractmethod
     def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
@@ -42,6 +45,10 @@ class ActivityStore(ABC):
     @abstractmethod
     def keys_by_foreign_id(self, foreign_id: str) -> list[bytes]:
         """Keys of the stored activities with this ``foreign_id`` (any time), newest first."""
+
+    def get_bodies_refs(self, keys: Sequence[bytes]) -> dict[bytes, tuple[bytes, bytes | None]]:
+        """Stored ``(body, refs)`` by key (unknown keys absent): what an enriched read needs."""
+        return {k: (r.body, r.refs) for k, r in self.get_activities(keys).items()}
 
     def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         """Stored bodies by key (unknown keys absent): the read path needs nothing else."""

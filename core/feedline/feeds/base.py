@@ -27,6 +27,8 @@ class ReadQuery:
     match: Match | None = None
     mark_seen: MarkSpec = None
     mark_read: MarkSpec = None
+    #: also fetch each activity's reference offsets (enriched reads; no extra round trip)
+    with_refs: bool = False
 
 
 class Page(ABC):

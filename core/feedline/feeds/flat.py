@@ -28,7 +28,7 @@ class FlatFeed(Feed):
         return Entry(key, origin)
 
     def read(self, stores: Stores, fid: str, q: ReadQuery) -> FlatPage:
-        rows = stores.timelines.read_page(fid, q.limit + 1, q.offset, q.rng, q.match)
+        rows = stores.timelines.read_page(fid, q.limit + 1, q.offset, q.rng, q.match, q.with_refs)
         cursor = None
         if len(rows) > q.limit:
             rows = rows[:q.limit]

@@ -40,6 +40,8 @@ class GroupedPage(Page):
     read: list[bool] | None = None
     unseen: int = 0
     unread: int = 0
+    #: the members' reference offsets by key (enriched reads only)
+    refs: dict[bytes, bytes | None] | None = None
 
     def assemble(self, next_link: str, duration: str) -> bytes:
         # ids, times and verbs only where a group header needs them (newest and oldest member)
@@ -90,7 +92,13 @@ class AggregatedFeed(Feed):
             more = len(page) > limit
             page = page[:limit]
             wanted = [i for g in page for i in g[1]]
-            found = stores.timelines.page_bodies(fid, [keys[i] for i in wanted])
+            refs: dict[bytes, bytes | None] | None = None
+            if q.with_refs:
+                pairs = stores.activities.get_bodies_refs([keys[i] for i in wanted])
+                found = {k: p[0] for k, p in pairs.items()}
+                refs = {k: p[1] for k, p in pairs.items()}
+            else:
+                found = stores.timelines.page_bodies(fid, [keys[i] for i in wanted])
             if len(found) == len(wanted):
                 break
             # a removal is still propagating: leave its entries out and group again
@@ -98,7 +106,7 @@ class AggregatedFeed(Feed):
             cols = [(k, o, g, a, v) for k, o, g, a, v in zip(keys, origins, gkeys, actors, verbs) if k not in gone]
             keys, origins, gkeys, actors, verbs = (list(c) for c in zip(*cols)) if cols else ([], [], [], [], [])
         cursor = Cursor(keys[page[-1][4]], limit) if more and page else None
-        return GroupedPage(page, keys, origins, verbs, found, cursor), groups
+        return GroupedPage(page, keys, origins, verbs, found, cursor, refs=refs), groups
 
     def read(self, stores: Stores, fid: str, q: ReadQuery) -> GroupedPage:
         return self.window(stores, fid, q)[0]

@@ -6,6 +6,7 @@ from feedline.api import params, responses
 from feedline.api.links import feed_base, next_link
 from feedline.api.request import Request
 from feedline.api.routes import Routes
+from feedline.config import FeedGroup
 from feedline.errors import InputException, MissingRankingException
 from feedline.feeds.base import ReadQuery
 from feedline.feeds.marks import parse_mark
@@ -22,6 +23,12 @@ write = Routes()
 @read.get("/api/v1.0/feed/<slug>/<uid>/", hot=True)
 def read_feed(req: Request, slug: str, uid: str) -> responses.Reply:
     fid, group, _ = req.feed(slug, uid, "feed", "read")
+    page = req.rt.feeds.read(fid, read_query(req, fid, group))
+    return responses.spliced(page.assemble(next_link(feed_base(fid), page.cursor), req.duration()))
+
+
+def read_query(req: Request, fid: str, group: FeedGroup, with_refs: bool = False) -> ReadQuery:
+    """The page read a feed GET asks for (docs/api.md §5.2, §5.3): also the enriched read's."""
     q = req.query
     limit = params.integer(q, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT, clamp=True)
     offset = params.integer(q, "offset", 0, 0, MAX_OFFSET)
@@ -35,11 +42,10 @@ def read_feed(req: Request, slug: str, uid: str) -> responses.Reply:
         # Feedline extension: ?verb= / ?actor= filter a flat feed server-side
         verb, actor = q.get("verb"), q.get("actor")
         match = Match(verb or None, actor or None) if (verb or actor) else None
-    query = ReadQuery(limit, offset, params.id_range(q), match)
     if kind.has_marks:
-        query = ReadQuery(limit, offset, query.rng, None, parse_mark(q.get("mark_seen")), parse_mark(q.get("mark_read")))
-    page = svc.read(fid, query)
-    return responses.spliced(page.assemble(next_link(feed_base(fid), page.cursor), req.duration()))
+        return ReadQuery(limit, offset, params.id_range(q), None, parse_mark(q.get("mark_seen")),
+                         parse_mark(q.get("mark_read")), with_refs)
+    return ReadQuery(limit, offset, params.id_range(q), match, with_refs=with_refs)
 
 
 @write.post("/api/v1.0/feed/<slug>/<uid>/mark/")

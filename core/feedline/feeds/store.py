@@ -29,8 +29,9 @@ from feedline.models.cursors import EVERYTHING, Match, Range
 #: how many timeline entries a filtered read may examine before it stops (bounded work per read)
 MAX_FILTER_SCAN = 5000
 
-#: one page row: ``(key, stored body, origin)``
-PageRow = tuple[bytes, bytes, "str | None"]
+#: one page row: ``(key, stored body, origin)``, plus the body's reference offsets
+#: (``ActivityRecord.refs``) as a fourth member when the read asked for them (enriched reads)
+PageRow = tuple
 #: a window as columns ``(keys, origins, group keys, actors, verbs)``
 Window = tuple[Sequence, Sequence, Sequence, Sequence, Sequence]
 
@@ -116,8 +117,9 @@ class TimelineStore(ABC):
                 [e.actor for e in entries], [e.verb for e in entries])
 
     def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
-                  match: Match | None = None) -> list[PageRow]:
-        """``(key, body, origin)`` newest first: the entries joined with the stored bodies.
+                  match: Match | None = None, with_refs: bool = False) -> list[PageRow]:
+        """``(key, body, origin)`` newest first: the entries joined with the stored bodies
+        (``(key, body, origin, refs)`` with ``with_refs``: an enriched read, same round trips).
 
         Entries whose activity is gone are skipped (a removal still propagating). With ``match``,
         only matching activities count towards ``offset`` and ``limit``, and at most
@@ -125,6 +127,9 @@ class TimelineStore(ABC):
         """
         if match is None:
             entries = self.read_entries(feed, limit, offset, rng)
+            if with_refs:
+                pairs = self.activities.get_bodies_refs([e.key for e in entries])
+                return [(e.key, pairs[e.key][0], e.origin, pairs[e.key][1]) for e in entries if e.key in pairs]
             found = self.activities.get_bodies([e.key for e in entries])
             return [(e.key, found[e.key], e.origin) for e in entries if e.key in found]
         out: list[PageRow] = []
@@ -144,7 +149,7 @@ class TimelineStore(ABC):
                 if skip:
                     skip -= 1
                     continue
-                out.append((e.key, rec.body, e.origin))
+                out.append((e.key, rec.body, e.origin, rec.refs) if with_refs else (e.key, rec.body, e.origin))
                 if len(out) == limit:
                     break
             upper, inclusive = entries[-1].key, False

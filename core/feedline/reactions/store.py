@@ -94,3 +94,35 @@ class ReactionStore(ABC):
     @abstractmethod
     def reaction_counts(self, activity_id: str) -> dict[str, int]:
         """Live top-level reactions of an activity per kind (kinds with none are absent)."""
+
+    def enrichment_rows(self, activity_ids: Sequence[str], kinds: Sequence[str] | None, latest: int,
+                        own_user: str | None) -> tuple[list[tuple[str, str, int]], list[tuple]]:
+        """The reaction data of a page of activities, in one batched look-up (enriched reads):
+
+        - counts: ``(activity_id, kind, n)`` of live top-level reactions, ``n > 0``;
+        - rows: ``(activity_id, kind, slot, reaction_id, user_id, body, members)``: slot 0 for the
+          ``latest`` newest live top-level reactions of each activity and kind, slot 1 for all of
+          ``own_user``'s (when given); newest first within each (activity, kind, slot); ``members``
+          is ``","`` + the stored children members, so the reaction is ``body[:-1] + members + "}"``.
+
+        ``kinds`` limits both to those kinds (None: every kind). This default reads activity by
+        activity; backends override it with batched reads.
+        """
+        from feedline.models.cursors import EVERYTHING
+
+        wanted = None if kinds is None else set(kinds)
+        counts: list[tuple[str, str, int]] = []
+        rows: list[tuple] = []
+        for aid in dict.fromkeys(activity_ids):
+            per_kind = {k: n for k, n in self.reaction_counts(aid).items() if n and (wanted is None or k in wanted)}
+            counts += [(aid, k, n) for k, n in sorted(per_kind.items())]
+            for kind in sorted(per_kind) if latest > 0 else ():
+                for s in self.list_reactions(Scope(ACTIVITY, aid, kind), EVERYTHING, latest):
+                    r = s.record
+                    rows.append((aid, kind, 0, r.id, r.user_id, r.body, b"," + s.children))
+            if own_user:
+                for s in self.list_reactions(Scope(USER, own_user), EVERYTHING, 10_000):
+                    r = s.record
+                    if r.activity_id == aid and not r.parent and (wanted is None or r.kind in wanted):
+                        rows.append((aid, r.kind, 1, r.id, r.user_id, r.body, b"," + s.children))
+        return counts, rows

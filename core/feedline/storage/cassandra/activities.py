@@ -21,28 +21,31 @@ class CassandraActivities(CassandraRole, ActivityStore):
         for r in records:  # same key twice in one call: the last wins, an earlier feed is kept
             prev = latest.get(r.key)
             if prev is not None and r.feed is None and prev.feed is not None:
-                r = ActivityRecord(r.key, r.body, r.foreign_id, prev.feed, r.actor, r.verb)
+                r = ActivityRecord(r.key, r.body, r.foreign_id, prev.feed, r.actor, r.verb, r.refs)
             latest[r.key] = r
         recs = list(latest.values())
         self.session.concurrent(("foreign_id_put", (r.foreign_id, r.key)) for r in recs if r.foreign_id)
         if not self.session.body_copies:  # no versions to keep: the driver's own timestamp
             self.session.concurrent(
                 ("activity_put_unversioned", (key_uuid(r.key), r.body, r.foreign_id,
-                                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb))
+                                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb, r.refs))
                 for r in recs)
             return
         version = self.session.timestamp()
         self.session.concurrent(
             ("activity_put", (key_uuid(r.key), r.body, r.foreign_id,
-                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb, version))
+                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb, r.refs, version))
             for r in recs)
 
     def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
         out: dict[bytes, ActivityRecord] = {}
-        for u, body, fid, feed, actor, verb in self._by_ids("activity_get", keys):
+        for u, body, fid, feed, actor, verb, refs in self._by_ids("activity_get", keys):
             k = uuid_key(u)
-            out[k] = ActivityRecord(k, body or b"", fid or "", feed, actor or "", verb or "")
+            out[k] = ActivityRecord(k, body or b"", fid or "", feed, actor or "", verb or "", refs)
         return out
+
+    def get_bodies_refs(self, keys: Sequence[bytes]) -> dict[bytes, tuple[bytes, bytes | None]]:
+        return {uuid_key(u): (body or b"", refs) for u, body, refs in self._by_ids("bodies_refs_get", keys)}
 
     def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         return {uuid_key(u): body or b"" for u, body in self._by_ids("bodies_get", keys)}

@@ -63,6 +63,9 @@ class CassandraReactions(CassandraRole, ReactionStore):
         if rec.parent:
             out.append(("rx_parent_user_put", (rec.parent, rec.user_id, k, rec.id)) if put
                        else ("rx_parent_user_delete", (rec.parent, rec.user_id, k)))
+        else:  # own reactions of enriched reads (0006)
+            out.append(("rx_activity_user_put", (rec.activity_id, rec.user_id, k, rec.id)) if put
+                       else ("rx_activity_user_delete", (rec.activity_id, rec.user_id, k)))
         return out
 
     def _truth(self, rec: ReactionRecord) -> None:
@@ -202,3 +205,47 @@ class CassandraReactions(CassandraRole, ReactionStore):
 
     def reaction_counts(self, activity_id: str) -> dict[str, int]:
         return {kind: int(n) for kind, n in self.session.rows("reaction_counts_get", (activity_id,)) if n}
+
+    def enrichment_rows(self, activity_ids: Sequence[str], kinds: Sequence[str] | None, latest: int,
+                        own_user: str | None) -> tuple[list[tuple[str, str, int]], list[tuple]]:
+        """Whatever the page size: one concurrent round of index reads — the counts of every
+        activity (multi-partition ``IN``), the user's own per activity and, when the kinds are
+        given, the latest of each (activity, kind) —, then the latest of the kinds the counts
+        found (only when no kinds were given), then the reactions themselves by ``IN``."""
+        aids = list(dict.fromkeys(activity_ids))
+        if not aids:
+            return [], []
+        wanted = None if kinds is None else list(dict.fromkeys(kinds))
+        if wanted == []:
+            return [], []
+        limit = min(latest, INT32_MAX)
+        first: list[tuple[str, tuple]] = [("rx_counts_in", (part,)) for part in chunks(aids)]
+        cells: list[tuple[str, int]] = []
+        if own_user:
+            first += [("rx_activity_user_get", (a, own_user)) for a in aids]
+            cells += [(a, 1) for a in aids]
+        if latest > 0 and wanted is not None:
+            first += [("rx_latest", (a, k, limit)) for a in aids for k in wanted]
+            cells += [(a, 0) for a in aids for _ in wanted]
+        results = [list(rs) for rs in self.session.concurrent(first)]
+        ncount = len(first) - len(cells)
+        counts = sorted((a, k, int(n)) for rows in results[:ncount] for a, k, n in rows
+                        if n and (wanted is None or k in wanted))
+        listed = results[ncount:]
+        if latest > 0 and wanted is None:
+            listed += [list(rs) for rs in self.session.concurrent(("rx_latest", (a, k, limit)) for a, k, _ in counts)]
+            cells += [(a, 0) for a, _, _ in counts]
+        found = self.get_reactions([id_ for rows in listed for _key, id_ in rows])
+        allowed = None if wanted is None else set(wanted)
+        out: list[tuple] = []
+        for (aid, slot), rows in zip(cells, listed):
+            for key, id_ in rows:
+                s = found.get(id_)
+                # checked against the truth, as listings are (a stale index row is skipped)
+                if s is None or s.record.deleted_us is not None or s.record.key != key or s.record.parent:
+                    continue
+                r = s.record
+                if allowed is not None and r.kind not in allowed:
+                    continue
+                out.append((aid, r.kind, slot, r.id, r.user_id, r.body, b"," + s.children))
+        return counts, out

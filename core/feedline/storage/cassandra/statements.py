@@ -20,7 +20,7 @@ TABLES = (
     "follows_by_source", "follows_by_target", "following_by_time", "followers_by_time", "marks",
     "realtime_connections", "realtime_subscribers", "realtime_channels",
     "reactions", "reactions_by_activity", "reactions_by_user", "reactions_by_parent", "reactions_by_parent_user",
-    "reaction_counts",
+    "reaction_counts", "reactions_by_activity_user",
     "users", "collection_items", "events_by_user",
 )
 
@@ -30,17 +30,19 @@ CQL: dict[str, str] = {
     # hence no tombstone), as SQLite's COALESCE does.
     # Written at an explicit timestamp (the driver's own monotonic clock): that timestamp is the
     # activity's version, the one its copies in timelines are written at (see timelines.py).
-    "activity_put": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb) "
-                     "VALUES (?, ?, ?, ?, ?, ?) USING TIMESTAMP ?"),
+    # `refs` (0006): where the body's reference strings are; a null means "not computed" (old rows)
+    "activity_put": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb, refs) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?"),
     # sessions without body copies (Amazon Keyspaces): no explicit timestamp
-    "activity_put_unversioned": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)"),
+    "activity_put_unversioned": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb, refs) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)"),
     # bodies with their version: WRITETIME(body) is the timestamp the row was written at
     "activity_versions": "SELECT id, body, WRITETIME(body) FROM activities WHERE id IN ?",
     # a few partitions by IN: one request (the coordinator fans out) instead of one per id; a
     # Python client on a small Lambda is CPU-bound per request. Chunked to IN_CHUNK ids.
-    "activity_get": "SELECT id, body, foreign_id, feed, actor, verb FROM activities WHERE id IN ?",
+    "activity_get": "SELECT id, body, foreign_id, feed, actor, verb, refs FROM activities WHERE id IN ?",
     "bodies_get": "SELECT id, body FROM activities WHERE id IN ?",
+    "bodies_refs_get": "SELECT id, body, refs FROM activities WHERE id IN ?",
     "activity_delete": "DELETE FROM activities WHERE id = ?",
     "foreign_id_put": "INSERT INTO activities_by_foreign_id (foreign_id, key) VALUES (?, ?)",
     "foreign_id_keys": "SELECT key FROM activities_by_foreign_id WHERE foreign_id = ?",
@@ -148,6 +150,13 @@ CQL.update({
     "rx_count": "SELECT COUNT(*) FROM reactions_by_activity WHERE activity_id = ? AND kind = ?",
     "reaction_counts_put": "INSERT INTO reaction_counts (activity_id, kind, count) VALUES (?, ?, ?) USING TIMESTAMP ?",
     "reaction_counts_get": "SELECT kind, count FROM reaction_counts WHERE activity_id = ?",
+    # enriched reads (0006): a page's counts in one request, the latest of one (activity, kind),
+    # a user's own top-level reactions to one activity
+    "rx_counts_in": "SELECT activity_id, kind, count FROM reaction_counts WHERE activity_id IN ?",
+    "rx_latest": "SELECT key, id FROM reactions_by_activity WHERE activity_id = ? AND kind = ? LIMIT ?",
+    "rx_activity_user_put": "INSERT INTO reactions_by_activity_user (activity_id, user_id, key, id) VALUES (?, ?, ?, ?)",
+    "rx_activity_user_delete": "DELETE FROM reactions_by_activity_user WHERE activity_id = ? AND user_id = ? AND key = ?",
+    "rx_activity_user_get": "SELECT key, id FROM reactions_by_activity_user WHERE activity_id = ? AND user_id = ?",
 })
 #: listing tables and their partition key's first column
 REACTION_LISTINGS = {"activity_id": ("reactions_by_activity", "activity_id"),

@@ -14,16 +14,21 @@ class SQLiteActivities(ActivityStore):
 
     def put_activities(self, records: Sequence[ActivityRecord]) -> None:
         self.db.write(
-            "INSERT INTO activities (key, body, foreign_id, feed, actor, verb) VALUES (?, ?, ?, ?, ?, ?) "
+            "INSERT INTO activities (key, body, foreign_id, feed, actor, verb, refs) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET body = excluded.body, foreign_id = excluded.foreign_id, "
-            "feed = COALESCE(excluded.feed, activities.feed), actor = excluded.actor, verb = excluded.verb",
-            [(r.key, r.body, r.foreign_id, r.feed, r.actor, r.verb) for r in records],
+            "feed = COALESCE(excluded.feed, activities.feed), actor = excluded.actor, verb = excluded.verb, "
+            "refs = excluded.refs",
+            [(r.key, r.body, r.foreign_id, r.feed, r.actor, r.verb, r.refs) for r in records],
         )
 
     def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
         rows = self.db.query_in(
-            "SELECT key, body, foreign_id, feed, actor, verb FROM activities WHERE key IN ({marks})", keys)
+            "SELECT key, body, foreign_id, feed, actor, verb, refs FROM activities WHERE key IN ({marks})", keys)
         return {r[0]: ActivityRecord(*r) for r in rows}
+
+    def get_bodies_refs(self, keys: Sequence[bytes]) -> dict[bytes, tuple[bytes, bytes | None]]:
+        return {k: (b, r) for k, b, r in self.db.query_in(
+            "SELECT key, body, refs FROM activities WHERE key IN ({marks})", keys)}
 
     def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         return dict(self.db.query_in("SELECT key, body FROM activities WHERE key IN ({marks})", keys))

@@ -148,3 +148,41 @@ class SQLiteReactions(ReactionStore):
         return dict(self.db.query(
             "SELECT kind, COUNT(*) FROM reactions WHERE activity_id = ? AND parent = '' AND deleted_us IS NULL "
             "GROUP BY kind", (activity_id,)))
+
+    def enrichment_rows(self, activity_ids: Sequence[str], kinds: Sequence[str] | None, latest: int,
+                        own_user: str | None) -> tuple[list[tuple[str, str, int]], list[tuple]]:
+        # Two statements for the whole page: the counts per (activity, kind) over the
+        # (activity_id, parent, kind, key) index, then one compound SELECT with a branch per
+        # (activity, kind) that has reactions (each an index range with LIMIT: work bounded by
+        # what is shown, however popular the activity) plus the user's own reactions.
+        aids = list(dict.fromkeys(activity_ids))
+        if not aids:
+            return [], []
+        kind_sql, kind_params = "", ()  # type: tuple[str, tuple[str, ...]]
+        if kinds is not None:
+            kinds = list(dict.fromkeys(kinds))
+            if not kinds:
+                return [], []
+            kind_sql, kind_params = f" AND kind IN ({','.join('?' * len(kinds))})", tuple(kinds)
+        live = "parent = '' AND deleted_us IS NULL"
+        counts = [tuple(c) for c in self.db.query_in(
+            f"SELECT activity_id, kind, COUNT(*) FROM reactions WHERE {live}{kind_sql} AND activity_id IN ({{marks}}) "
+            "GROUP BY activity_id, kind ORDER BY activity_id, kind", aids, kind_params)]
+        branches: list[tuple[str, tuple]] = []
+        cols = "activity_id, kind, {slot}, id, user_id, body, children, key"
+        if latest > 0:
+            branches += [(f"SELECT * FROM (SELECT {cols.format(slot=0)} FROM reactions WHERE activity_id = ? AND "
+                          f"{live} AND kind = ? ORDER BY key DESC LIMIT ?)", (a, k, latest)) for a, k, _ in counts]
+        rows: list[tuple] = []
+        empty = b"," + model.EMPTY_CHILDREN
+        for i in range(0, len(branches), 400):  # under SQLite's compound-SELECT limit (500)
+            part = branches[i:i + 400]
+            found = self.db.query(" UNION ALL ".join(sql for sql, _ in part), tuple(p for _, ps in part for p in ps))
+            rows += [(a, k, s, i_, u, b, b"," + c if c else empty) for a, k, s, i_, u, b, c, _ in found]
+        if own_user:  # the (activity_id, user_id, key) index (0006), the whole page in one statement
+            found = self.db.query_in(
+                f"SELECT {cols.format(slot=1)} FROM reactions INDEXED BY reactions_by_activity_user "
+                f"WHERE user_id = ?{kind_sql} AND {live} AND activity_id IN ({{marks}}) ORDER BY key DESC",
+                aids, (own_user, *kind_params))
+            rows += [(a, k, s, i_, u, b, b"," + c if c else empty) for a, k, s, i_, u, b, c, _ in found]
+        return counts, rows

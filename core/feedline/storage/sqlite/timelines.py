@@ -69,7 +69,7 @@ class SQLiteTimelines(TimelineStore):
         return tuple(list(col) for col in zip(*rows))  # type: ignore[return-value]
 
     def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
-                  match: Match | None = None) -> list[PageRow]:
+                  match: Match | None = None, with_refs: bool = False) -> list[PageRow]:
         # One join instead of entries + a second lookup: SQLite does it in the same B-tree walk,
         # and filters on the stored actor/verb columns (no scan bound needed here).
         where, params = _range_sql(rng, "t.key")
@@ -80,7 +80,8 @@ class SQLiteTimelines(TimelineStore):
             where += " AND a.actor = ?"
             params.append(match.actor)
         return self.db.query(
-            "SELECT t.key, a.body, t.origin FROM timeline t JOIN activities a ON a.key = t.key "
+            f"SELECT t.key, a.body, t.origin{', a.refs' if with_refs else ''} FROM timeline t "
+            "JOIN activities a ON a.key = t.key "
             f"WHERE t.feed = ?{where} ORDER BY t.key DESC LIMIT ? OFFSET ?",
             (feed, *params, limit, offset),
         )

@@ -1,0 +1,203 @@
+"""Enrichment (docs/api.md §13) through stream-python: ``feed.get(enrich=True, reactions={...})``
+and ``client.get_activities(..., enrich=True)``, on every backend."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+
+from .test_errors_and_auth import raw
+
+pytestmark = pytest.mark.e2e
+
+
+def bare(obj: dict) -> dict:
+    obj = dict(obj)
+    obj.pop("duration", None)
+    return obj
+
+
+def test_feed_enrichment_user_and_object(client, uid):
+    user = bare(client.users.add(f"u{uid}", {"name": "Jane", "langs": ["ro", "日本"]}))
+    item = bare(client.collections.add("food", {"name": "Plăcintă", "rating": 5}, id=f"pie{uid}"))
+    feed = client.feed("user", uid)
+    ref_user = client.users.create_reference(user["id"])
+    ref_item = client.collections.create_reference("food", item["id"])
+    act = feed.add_activity({"actor": ref_user, "verb": "eat", "object": ref_item, "with": ref_user,
+                             "nested": {"who": ref_user}})
+    # plain reads keep the raw strings
+    plain = feed.get()["results"][0]
+    assert plain["actor"] == ref_user and plain["object"] == ref_item and plain["with"] == ref_user
+    enriched = feed.get(enrich=True)["results"][0]
+    assert enriched["actor"] == user and enriched["with"] == user
+    assert enriched["object"] == item
+    assert enriched["nested"] == {"who": ref_user}  # only top-level fields are references
+    assert enriched["id"] == act["id"] and enriched["origin"] is None and enriched["verb"] == "eat"
+    # the same through GET /enrich/activities/ (ids, and foreign_ids + timestamps)
+    got = client.get_activities(ids=[act["id"]], enrich=True)["results"]
+    assert got[0]["actor"] == user and got[0]["object"] == item
+    assert client.get_activities(ids=[act["id"]])["results"][0]["actor"] == ref_user
+
+
+def test_missing_references(client, uid):
+    feed = client.feed("user", uid)
+    missing_activity = str(uuid.uuid1())
+    feed.add_activity({"actor": "SU:nobody-" + uid, "verb": "post", "object": f"SO:food:none{uid}",
+                       "target": "SA:" + missing_activity, "reaction": "SR:" + str(uuid.uuid4()),
+                       "plain": "SU:"})
+    enriched = feed.get(enrich=True)["results"][0]
+    assert enriched["actor"] == {"error": "ReferenceNotFound", "reference": "SU:nobody-" + uid,
+                                 "reference_type": "user", "id": "nobody-" + uid}
+    assert enriched["object"] == {"error": "ReferenceNotFound", "reference": f"SO:food:none{uid}",
+                                  "reference_type": "object", "id": f"none{uid}", "collection": "food"}
+    assert enriched["target"]["reference_type"] == "activity" and enriched["target"]["id"] == missing_activity
+    assert enriched["reaction"]["error"] == "ReferenceNotFound" and enriched["reaction"]["reference_type"] == "reaction"
+    assert enriched["plain"] == "SU:"  # not a reference: no id
+
+
+def test_activity_reference_is_the_activity(client, uid):
+    feed = client.feed("user", uid)
+    first = feed.add_activity({"actor": "bob", "verb": "post", "object": "photo:1"})
+    feed.add_activity({"actor": "ann", "verb": "share", "object": "SA:" + first["id"], "time": "2030-01-01T00:00:00"})
+    shared = feed.get(enrich=True, limit=1)["results"][0]
+    assert shared["object"] == client.get_activities(ids=[first["id"]])["results"][0]
+
+
+def test_reactions_counts_recent_own(client, uid):
+    me, other = f"me{uid}", f"other{uid}"
+    client.users.add(me, {"name": "Me"})
+    client.users.add(other, {"name": "Other"})
+    feed = client.feed("user", uid)
+    act = feed.add_activity({"actor": "SU:" + me, "verb": "post", "object": "photo:1"})
+    quiet = feed.add_activity({"actor": "SU:" + me, "verb": "post", "object": "photo:2", "time": "2001-01-01T00:00:00"})
+    likes = [client.reactions.add("like", act["id"], u) for u in (me, other, other)]
+    comment = client.reactions.add("comment", act["id"], other, data={"text": "nice"})
+    resp = feed.get(enrich=True, reactions={"own": True, "recent": True, "counts": True}, user_id=me)
+    by_id = {a["id"]: a for a in resp["results"]}
+    a = by_id[act["id"]]
+    assert a["reaction_counts"] == {"like": 3, "comment": 1}
+    assert [r["id"] for r in a["latest_reactions"]["like"]] == [likes[2]["id"], likes[1]["id"], likes[0]["id"]]
+    assert a["latest_reactions"]["comment"][0]["data"] == {"text": "nice"}
+    assert a["latest_reactions"]["comment"][0]["id"] == comment["id"]
+    assert a["latest_reactions"]["comment"][0]["user"] == bare(client.users.get(other))
+    assert [r["id"] for r in a["own_reactions"]["like"]] == [likes[0]["id"]]
+    assert a["own_reactions"]["like"][0]["user"]["data"] == {"name": "Me"}
+    assert set(a["own_reactions"]) == {"like"}
+    assert a["latest_reactions_extra"] == {"like": {"next": ""}, "comment": {"next": ""}}
+    assert a["actor"]["id"] == me
+    # an activity without reactions: empty maps
+    q = by_id[quiet["id"]]
+    assert q["reaction_counts"] == {} and q["latest_reactions"] == {} and q["own_reactions"] == {}
+    assert q["latest_reactions_extra"] == {}
+    # the reaction as its own GET answers it (plus its user)
+    got = bare(client.reactions.get(likes[0]["id"]))
+    assert {k: v for k, v in a["own_reactions"]["like"][0].items() if k != "user"} == {
+        k: v for k, v in got.items() if k != "user"}
+    # recentReactionsLimit: fewer shown, a next link to the rest
+    short = feed.get(enrich=True, reactions={"recent": True}, recentReactionsLimit=2)["results"]
+    s = {x["id"]: x for x in short}[act["id"]]
+    assert [r["id"] for r in s["latest_reactions"]["like"]] == [likes[2]["id"], likes[1]["id"]]
+    link = s["latest_reactions_extra"]["like"]["next"]
+    assert link.startswith(f"/api/v1.0/reaction/activity_id/{act['id']}/like/?id_lt={likes[1]['id']}")
+    assert "reaction_counts" not in s and "own_reactions" not in s
+    # no reaction options: no reaction members at all
+    assert "latest_reactions" not in feed.get(enrich=True)["results"][0]
+
+
+def test_reaction_kinds_filter_and_get_activities(client, uid):
+    feed = client.feed("user", uid)
+    act = feed.add_activity({"actor": "bob", "verb": "post", "object": "photo:1"})
+    client.reactions.add("like", act["id"], "bob")
+    client.reactions.add("comment", act["id"], "bob", data={"text": "x"})
+    got = client.get_activities(ids=[act["id"]], enrich=True,
+                                reactions={"recent": True, "counts": True, "kinds": ["like"]})["results"][0]
+    assert got["reaction_counts"] == {"like": 1} and list(got["latest_reactions"]) == ["like"]
+    # a reaction by a user with no user record: the not-found object as its user
+    assert got["latest_reactions"]["like"][0]["user"]["error"] == "ReferenceNotFound"
+    resp = feed.get(enrich=True, reactions={"counts": True, "kinds": ["comment", "vote"]})
+    assert resp["results"][0]["reaction_counts"] == {"comment": 1}
+
+
+def test_aggregated_and_notification_feeds(client, uid):
+    user = bare(client.users.add(f"agg{uid}", {"n": 1}))
+    ref = "SU:" + user["id"]
+    agg = client.feed("aggregated", uid)
+    act = agg.add_activity({"actor": ref, "verb": "like", "object": "photo:1"})
+    client.reactions.add("like", act["id"], user["id"])
+    groups = agg.get(enrich=True, reactions={"counts": True})["results"]
+    member = groups[0]["activities"][0]
+    assert member["actor"] == user and member["reaction_counts"] == {"like": 1}
+    assert groups[0]["activity_count"] == 1
+    note = client.feed("notification", uid)
+    note.add_activity({"actor": ref, "verb": "follow", "object": "SU:" + user["id"]})
+    page = note.get(enrich=True)
+    assert page["unseen"] == 1 and page["unread"] == 1
+    assert page["results"][0]["activities"][0]["object"] == user
+    counters = raw_enriched(client, note, limit=0, mark_seen="true")
+    assert counters["results"] == [] and counters["unseen"] == 1
+    assert note.get(enrich=True)["unseen"] == 0
+
+
+def raw_enriched(client, feed, **params):
+    return client.get(feed.enriched_feed_url, signature=feed.token, params=params)
+
+
+def test_user_token_policy_and_paging(client, dev_server, uid):
+    feed = client.feed("user", uid)
+    for i in range(3):
+        feed.add_activity({"actor": "bob", "verb": "post", "object": f"photo:{i}", "time": f"2020-01-0{i + 1}T00:00:00"})
+    first = feed.get(enrich=True, limit=2)
+    assert len(first["results"]) == 2 and first["next"].startswith(f"/api/v1.0/enrich/feed/user/{uid}/?id_lt=")
+    rest = feed.get(enrich=True, limit=2, id_lt=first["results"][-1]["id"])
+    assert [a["object"] for a in rest["results"]] == ["photo:0"]
+    import jwt
+
+    from tests.conftest import API_SECRET
+
+    other = jwt.encode({"user_id": "someone-else"}, API_SECRET, algorithm="HS256")
+    resp = raw(dev_server, "GET", f"enrich/feed/timeline/{uid}/", token=other)
+    assert resp.status_code == 403
+    mine = jwt.encode({"user_id": uid}, API_SECRET, algorithm="HS256")
+    assert raw(dev_server, "GET", f"enrich/feed/user/{uid}/", token=mine).status_code == 200
+
+
+def test_with_own_children(client, uid):
+    me = f"kid{uid}"
+    feed = client.feed("user", uid)
+    act = feed.add_activity({"actor": "bob", "verb": "post", "object": "photo:1"})
+    comment = client.reactions.add("comment", act["id"], "bob", data={"text": "hi"})
+    mine = client.reactions.add_child("like", comment["id"], me)
+    client.reactions.add_child("like", comment["id"], "someone-else")
+    client.reactions.add_child("reply", comment["id"], me, data={"text": "yo"})
+    got = feed.get(enrich=True, reactions={"recent": True}, withOwnChildren=True, user_id=me)["results"][0]
+    shown = got["latest_reactions"]["comment"][0]
+    assert set(shown["own_children"]) == {"like", "reply"}
+    assert [c["id"] for c in shown["own_children"]["like"]] == [mine["id"]]
+    assert shown["children_counts"] == {"like": 2, "reply": 1}
+    only = feed.get(enrich=True, reactions={"recent": True}, withOwnChildren=True, withOwnChildrenKinds="reply",
+                    user_id=me)["results"][0]
+    assert set(only["latest_reactions"]["comment"][0]["own_children"]) == {"reply"}
+    assert "own_children" not in feed.get(enrich=True, reactions={"recent": True})["results"][0][
+        "latest_reactions"]["comment"][0]
+
+
+def test_reaction_target_feed_activity_is_fully_enriched(client, uid):
+    """A reaction's target-feed activity (docs/api.md §9.1) holds SU:, SA: and SR: references."""
+    user = bare(client.users.add(f"rx{uid}", {"name": "R"}))
+    feed = client.feed("user", uid)
+    act = feed.add_activity({"actor": "bob", "verb": "post", "object": "photo:1", "foreign_id": f"post:{uid}",
+                             "time": "2024-01-02T03:04:05"})
+    reaction = client.reactions.add("like", act["id"], user["id"], target_feeds=[f"notification:{uid}"])
+    group = client.feed("notification", uid).get(enrich=True)["results"][0]
+    copy = group["activities"][0]
+    assert copy["actor"] == user
+    assert copy["object"] == client.get_activities(ids=[act["id"]])["results"][0]
+    got = bare(client.reactions.get(reaction["id"]))
+    assert {k: v for k, v in copy["reaction"].items() if k != "user"} == {k: v for k, v in got.items() if k != "user"}
+    # by foreign_id + time as well
+    by_fid = client.get_activities(foreign_id_times=[(f"post:{uid}", datetime.datetime(2024, 1, 2, 3, 4, 5))],
+                                   enrich=True,
+                                   reactions={"counts": True})["results"]
+    assert [a["id"] for a in by_fid] == [act["id"]] and by_fid[0]["reaction_counts"] == {"like": 1}
