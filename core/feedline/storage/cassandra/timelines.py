@@ -203,11 +203,13 @@ class CassandraTimelines(CassandraRole, TimelineStore):
             fetch += want - len(live)
 
     def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
-                  match: Match | None = None) -> list[PageRow]:
+                  match: Match | None = None, with_refs: bool = False) -> list[PageRow]:
         """One slice of the feed's partition: keys, origins and body copies (filtered reads and
-        rows without a copy fall back to ``activities``)."""
-        if match is not None or limit <= 0:
-            return super().read_page(feed, limit, offset, rng, match)
+        rows without a copy fall back to ``activities``). Enriched reads (``with_refs``) take the
+        contract's path, entries then bodies with their reference offsets: the copies do not carry
+        the offsets yet (one more round trip; copying them beside the body would save it)."""
+        if match is not None or limit <= 0 or with_refs:
+            return super().read_page(feed, limit, offset, rng, match, with_refs)
         bounds = _bounds(rng)
         if bounds is None:
             return []
