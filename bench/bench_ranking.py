@@ -40,7 +40,7 @@ from dataset import payload  # noqa: E402
 from timing import interleaved, median  # noqa: E402
 
 from feedline import _ext  # noqa: E402
-from feedline.models.activity import build  # noqa: E402
+from feedline.activities.model import build  # noqa: E402
 from feedline.ranking import FieldLayout, parse_methods, rank  # noqa: E402
 
 SCORE = "fresh(time) * (1 + ln(1 + popularity)) + 0.1 * likes"

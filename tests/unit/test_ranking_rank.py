@@ -10,7 +10,7 @@ from array import array
 
 import pytest
 
-from feedline.models.activity import build
+from feedline.activities.model import build
 from feedline.ranking import FieldLayout, rank, with_score
 from feedline.ranking._scan_py import parse_time
 

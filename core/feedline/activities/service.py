@@ -21,8 +21,8 @@ from feedline.models import ids
 from feedline.stores import Stores
 
 
-def record(act: Activity, feed: str | None) -> ActivityRecord:
-    return ActivityRecord(act.key, act.body, act.foreign_id, feed, act.actor, act.verb)
+def record(act: Activity, feed: str | None, rank: bytes | None = None) -> ActivityRecord:
+    return ActivityRecord(act.key, act.body, act.foreign_id, feed, act.actor, act.verb, rank)
 
 
 def stored_dict(body: bytes) -> dict:
@@ -45,6 +45,11 @@ class ActivityService:
         self.queue = queue
         self.clock = clock
         self.inline_fanout = inline_fanout
+
+    def _record(self, act: Activity, feed: str | None) -> ActivityRecord:
+        """The stored record, with the ranking field blob extracted from the body (every put:
+        an update replaces the blob with the body, so ranked reads never see a stale field)."""
+        return record(act, feed, self.feeds.rankings.extract(act.body))
 
     # ---- add and remove ---------------------------------------------------------------------
     def validate(self, payloads: Sequence[object]) -> list[Activity]:
@@ -74,7 +79,7 @@ class ActivityService:
             self.feeds.kind(target)  # unknown groups fail before anything is written
         store, timelines = self.stores.activities, self.stores.timelines
         existing = store.get_activities([a.key for a in activities])
-        store.put_activities([record(a, fid) for a in activities])
+        store.put_activities([self._record(a, fid) for a in activities])
         home = self.feeds.kind(fid)
         if not home.entry_needs_body:  # one write for the whole batch
             timelines.add_entries(fid, [home.entry(fid, a.key, None, None) for a in activities])
@@ -163,7 +168,7 @@ class ActivityService:
                 if old_to:
                     data["to"] = old_to
             updated.append(build(data, now, keep_key=key))
-        self.stores.activities.put_activities([record(a, None) for a in updated])
+        self.stores.activities.put_activities([self._record(a, None) for a in updated])
 
     def partial_update(self, changes: Sequence[Change]) -> list[bytes]:
         """Apply ``set`` (dotted paths) / ``unset`` changes; the bodies after them, in order."""
@@ -181,7 +186,7 @@ class ActivityService:
             for path in c.unset:
                 unset_path(doc, path.split("."))
             updated[c.key] = build(doc, now, keep_key=c.key)
-        self.stores.activities.put_activities([record(a, None) for a in updated.values()])
+        self.stores.activities.put_activities([self._record(a, None) for a in updated.values()])
         return [updated[c.key].body for c in changes]
 
     def add_to_many(self, payload: dict, feeds: list[str]) -> Activity:
@@ -189,7 +194,7 @@ class ActivityService:
         for f in feeds:
             self.feeds.kind(f)
         [act] = self.validate([payload])
-        self.stores.activities.put_activities([record(act, None)])
+        self.stores.activities.put_activities([self._record(act, None)])
         self.feeds.place(act.key, feeds, None, act.body)
         return act
 
@@ -213,7 +218,7 @@ class ActivityService:
             self.feeds.kind(t)
         doc["to"] = wanted
         act = build(doc, self.clock(), keep_key=key)
-        self.stores.activities.put_activities([record(act, None)])
+        self.stores.activities.put_activities([self._record(act, None)])
         self.feeds.place(key, added, None, act.body)
         for t in removed:
             self.stores.timelines.remove_entries(t, [key])

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from feedline.api import params, responses
 from feedline.api.links import feed_base, next_link
 from feedline.api.request import Request
 from feedline.api.routes import Routes
-from feedline.errors import InputException, MissingRankingException
-from feedline.feeds.base import ReadQuery
+from feedline.errors import InputException
+from feedline.feeds.base import RankedQuery, ReadQuery
 from feedline.feeds.marks import parse_mark
-from feedline.models.cursors import Match
+from feedline.models.cursors import EVERYTHING, Match
+from feedline.ranking import RankingVarsError, parse_ranking_vars
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -21,14 +24,16 @@ write = Routes()
 
 @read.get("/api/v1.0/feed/<slug>/<uid>/", hot=True)
 def read_feed(req: Request, slug: str, uid: str) -> responses.Reply:
-    fid, group, _ = req.feed(slug, uid, "feed", "read")
+    fid, _, _ = req.feed(slug, uid, "feed", "read")
     q = req.query
     limit = params.integer(q, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT, clamp=True)
     offset = params.integer(q, "offset", 0, 0, MAX_OFFSET)
-    if q.get("ranking"):
-        # no ranking methods can be configured yet: say so rather than silently read unranked
-        raise MissingRankingException(f"the ranking method {q['ranking']!r} is not configured for {group.name!r}")
     svc = req.rt.feeds
+    if "ranking_vars" in q or "rankingVars" in q or q.get("ranking"):
+        ranked = ranked_query(q)
+        if ranked is not None:
+            page = svc.read(fid, ReadQuery(limit, offset, EVERYTHING, ranked=ranked))
+            return responses.spliced(page.assemble(next_link(feed_base(fid), page.cursor), req.duration()))
     kind = svc.kind(fid)
     match = None
     if kind.fans_out:
@@ -40,6 +45,30 @@ def read_feed(req: Request, slug: str, uid: str) -> responses.Reply:
         query = ReadQuery(limit, offset, query.rng, None, parse_mark(q.get("mark_seen")), parse_mark(q.get("mark_read")))
     page = svc.read(fid, query)
     return responses.spliced(page.assemble(next_link(feed_base(fid), page.cursor), req.duration()))
+
+
+def ranked_query(q: Mapping[str, str]) -> RankedQuery | None:
+    """The ranking part of a read's query (docs/api.md §8), or None for an unranked read.
+
+    ``ranking_vars`` (stream-js: ``rankingVars``) must be a JSON object even without ``ranking``;
+    a ranked read pages by ``limit`` + ``offset`` only, and takes no ``verb``/``actor`` filter.
+    """
+    name = "ranking_vars" if "ranking_vars" in q else "rankingVars"
+    text = q.get(name)
+    try:
+        variables = parse_ranking_vars(text)
+    except RankingVarsError as exc:
+        raise InputException.field(name, str(exc)) from None
+    method = q.get("ranking")
+    if not method:
+        return None
+    for cursor in ("id_lt", "id_lte", "id_gt", "id_gte"):
+        if q.get(cursor):
+            raise InputException.field(cursor, "a ranked read pages by limit and offset only")
+    for field in ("verb", "actor"):
+        if q.get(field):
+            raise InputException.field(field, "a ranked read takes no verb/actor filter")
+    return RankedQuery(method, variables, text, q.get("session") or None, params.boolean(q, "withScoreVars"))
 
 
 @write.post("/api/v1.0/feed/<slug>/<uid>/mark/")

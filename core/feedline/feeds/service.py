@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from feedline.config import AppConfig
-from feedline.errors import FeedConfigException, InputException
+from feedline.errors import FeedConfigException, InputException, MissingRankingException
 from feedline.feeds.base import Feed, Page, ReadQuery
 from feedline.feeds.factory import feed_kind
 from feedline.feeds.grouped import NotificationFeed
 from feedline.feeds.marks import MarkSpec
+from feedline.feeds.ranked import Rankings
 from feedline.stores import Stores
 
 
@@ -17,6 +18,8 @@ class FeedService:
     def __init__(self, app: AppConfig, stores: Stores):
         self.app = app
         self.stores = stores
+        #: every group's ranking methods, compiled now: a bad one stops the cold start
+        self.rankings = Rankings(app)
         self._kinds: dict[str, Feed] = {}
 
     def kind(self, fid: str) -> Feed:
@@ -24,7 +27,7 @@ class FeedService:
         slug = fid.partition(":")[0]
         found = self._kinds.get(slug)
         if found is None:
-            found = self._kinds[slug] = feed_kind(self.app.group(slug))
+            found = self._kinds[slug] = feed_kind(self.app.group(slug), self.rankings)
         return found
 
     def place(self, key: bytes, feeds: Sequence[str], origin: str | None, body: bytes | None = None) -> None:
@@ -49,7 +52,11 @@ class FeedService:
             timelines.add_to_feeds(key, plain, origin)
 
     def read(self, fid: str, q: ReadQuery) -> Page:
-        return self.kind(fid).read(self.stores, fid, q)
+        feed = self.kind(fid)
+        if q.ranked is not None and not feed.ranks:
+            raise MissingRankingException(
+                f"the ranking method {q.ranked.method!r} is not configured for {feed.group.name!r}")
+        return feed.read(self.stores, fid, q)
 
     def mark(self, fid: str, mark_seen: MarkSpec, mark_read: MarkSpec) -> None:
         feed = self.kind(fid)

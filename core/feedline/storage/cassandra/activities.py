@@ -16,24 +16,28 @@ class CassandraActivities(CassandraRole, ActivityStore):
         for r in records:  # same key twice in one call: the last wins, an earlier feed is kept
             prev = latest.get(r.key)
             if prev is not None and r.feed is None and prev.feed is not None:
-                r = ActivityRecord(r.key, r.body, r.foreign_id, prev.feed, r.actor, r.verb)
+                r = ActivityRecord(r.key, r.body, r.foreign_id, prev.feed, r.actor, r.verb, r.rank)
             latest[r.key] = r
         recs = list(latest.values())
         self.session.concurrent(("foreign_id_put", (r.foreign_id, r.key)) for r in recs if r.foreign_id)
         self.session.concurrent(
             ("activity_put", (key_uuid(r.key), r.body, r.foreign_id,
-                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb))
+                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb, r.rank))
             for r in recs)
 
     def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
         out: dict[bytes, ActivityRecord] = {}
-        for u, body, fid, feed, actor, verb in self._by_ids("activity_get", keys):
+        for u, body, fid, feed, actor, verb, rank in self._by_ids("activity_get", keys):
             k = uuid_key(u)
-            out[k] = ActivityRecord(k, body or b"", fid or "", feed, actor or "", verb or "")
+            out[k] = ActivityRecord(k, body or b"", fid or "", feed, actor or "", verb or "", rank)
         return out
 
     def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         return {uuid_key(u): body or b"" for u, body in self._by_ids("bodies_get", keys)}
+
+    def get_ranks(self, keys: Sequence[bytes]) -> dict[bytes, bytes | None]:
+        """``{key: ranking blob or None}`` of the stored activities among ``keys`` (no bodies)."""
+        return {uuid_key(u): rank for u, rank in self._by_ids("ranks_get", keys)}
 
     def _by_ids(self, name: str, keys: Sequence[bytes]) -> list[tuple]:
         """Rows of an ``... WHERE id IN ?`` statement for ``keys``: chunks of ``IN_CHUNK``, concurrent."""

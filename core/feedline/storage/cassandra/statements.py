@@ -23,12 +23,15 @@ CQL: dict[str, str] = {
     # ---- activities ----------------------------------------------------------------------------
     # `feed` is bound to UNSET_VALUE when the record has none: the stored feed is kept (no null,
     # hence no tombstone), as SQLite's COALESCE does.
-    "activity_put": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb) "
-                     "VALUES (?, ?, ?, ?, ?, ?)"),
+    # `rank` (the ranking field blob, 0007) is bound on every put: it is replaced with the body
+    "activity_put": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb, rank) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)"),
     # a few partitions by IN: one request (the coordinator fans out) instead of one per id; a
     # Python client on a small Lambda is CPU-bound per request. Chunked to IN_CHUNK ids.
-    "activity_get": "SELECT id, body, foreign_id, feed, actor, verb FROM activities WHERE id IN ?",
+    "activity_get": "SELECT id, body, foreign_id, feed, actor, verb, rank FROM activities WHERE id IN ?",
     "bodies_get": "SELECT id, body FROM activities WHERE id IN ?",
+    # a ranked read: the window's ranking blobs, without the bodies
+    "ranks_get": "SELECT id, rank FROM activities WHERE id IN ?",
     "activity_delete": "DELETE FROM activities WHERE id = ?",
     "foreign_id_put": "INSERT INTO activities_by_foreign_id (foreign_id, key) VALUES (?, ?)",
     "foreign_id_keys": "SELECT key FROM activities_by_foreign_id WHERE foreign_id = ?",

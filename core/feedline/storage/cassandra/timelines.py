@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from feedline.feeds.store import Entry, MarkStore, TimelineStore, Window
+from feedline.feeds.store import Entry, MarkStore, RankedWindow, TimelineStore, Window
 from feedline.models.cursors import EVERYTHING, Range
 from feedline.storage.cassandra.activities import CassandraActivities
 from feedline.storage.cassandra.base import (
@@ -50,6 +50,7 @@ class CassandraTimelines(CassandraRole, TimelineStore):
     def __init__(self, session: CassandraSession, activities: CassandraActivities):
         CassandraRole.__init__(self, session)
         TimelineStore.__init__(self, activities)
+        self._ranks = activities.get_ranks
 
     def add_entries(self, feed: str, entries: Sequence[Entry]) -> None:
         latest = {e.key: e for e in entries}
@@ -149,6 +150,14 @@ class CassandraTimelines(CassandraRole, TimelineStore):
             return [], [], [], [], []
         keys, origins, groups, actors, verbs = (list(col) for col in zip(*rows))
         return keys, [from_origin(o) for o in origins], groups, actors, verbs
+
+    def read_ranked_window(self, feed: str, limit: int) -> RankedWindow:
+        # the window from the feed's partition, then the blobs by id (chunked IN, concurrent):
+        # the blob lives with the activity, so an update rewrites one row, not every feed
+        keys, origins, *_ = self.read_window(feed, limit)
+        ranks = self._ranks(keys)
+        held = [(k, o) for k, o in zip(keys, origins) if k in ranks]  # others: removal propagating
+        return [k for k, _ in held], [o for _, o in held], [ranks[k] for k, _ in held]
 
     def has_entry(self, feed: str, key: bytes) -> bool:
         return bool(self.session.rows("timeline_has", (feed, key)))

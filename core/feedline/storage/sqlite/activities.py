@@ -14,15 +14,16 @@ class SQLiteActivities(ActivityStore):
 
     def put_activities(self, records: Sequence[ActivityRecord]) -> None:
         self.db.write(
-            "INSERT INTO activities (key, body, foreign_id, feed, actor, verb) VALUES (?, ?, ?, ?, ?, ?) "
+            "INSERT INTO activities (key, body, foreign_id, feed, actor, verb, rank) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET body = excluded.body, foreign_id = excluded.foreign_id, "
-            "feed = COALESCE(excluded.feed, activities.feed), actor = excluded.actor, verb = excluded.verb",
-            [(r.key, r.body, r.foreign_id, r.feed, r.actor, r.verb) for r in records],
+            "feed = COALESCE(excluded.feed, activities.feed), actor = excluded.actor, verb = excluded.verb, "
+            "rank = excluded.rank",
+            [(r.key, r.body, r.foreign_id, r.feed, r.actor, r.verb, r.rank) for r in records],
         )
 
     def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
         rows = self.db.query_in(
-            "SELECT key, body, foreign_id, feed, actor, verb FROM activities WHERE key IN ({marks})", keys)
+            "SELECT key, body, foreign_id, feed, actor, verb, rank FROM activities WHERE key IN ({marks})", keys)
         return {r[0]: ActivityRecord(*r) for r in rows}
 
     def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
