@@ -70,7 +70,9 @@ class SQLiteTimelines(TimelineStore):
 
     def read_ranked_window(self, feed: str, limit: int) -> RankedWindow:
         # one join in the timeline's key order: the blobs ride along, the bodies stay on disk
-        rows = self.db.query("SELECT t.key, t.origin, a.rank FROM timeline t JOIN activities a ON a.key = t.key "
+        # (activities_rank covers the lookup: small index entries instead of rows with bodies)
+        rows = self.db.query("SELECT t.key, t.origin, a.rank FROM timeline t "
+                             "JOIN activities a INDEXED BY activities_rank ON a.key = t.key "
                              "WHERE t.feed = ? ORDER BY t.key DESC LIMIT ?", (feed, limit))
         if not rows:
             return [], [], []
