@@ -6,6 +6,8 @@ Sections (each reports medians of many interleaved rounds, measured side by side
              the Go reference (typed decode+encode and splice, encoding/json)
   read       the read handler on an API Gateway event -> response, flat page of 25, per backend:
              median and p99 wall time and Feedline's own CPU (wall minus time inside storage calls)
+             then a ranked read of 25 over a window of 1,000 next to the unranked read of the same
+             feed and the ranking alone, per backend (bench_ranked_read.py)
   fanout     one activity to 1,000 followers through the fan-out worker vs the raw store write
   reactions  a reaction add and a reaction filter page of 25 through the handlers, next to a flat
              feed read, per backend (``bench_reactions.py``)
@@ -185,10 +187,12 @@ def metered(stores, meter: Meter, replay: bool):
     return Stores(**roles, closer=stores.close)
 
 
-def open_backend(name: str, tmp: Path):
-    from feedline.config import AppConfig, Settings
+def open_backend(name: str, tmp: Path, groups: dict | None = None):
+    """Settings and stores of a bench backend; ``groups``: feed groups added to the defaults."""
+    from feedline.config import AppConfig, Settings, default_groups
 
-    settings = Settings(app=AppConfig("bench-key", "bench-secret-0123456789-0123456789"),
+    settings = Settings(app=AppConfig("bench-key", "bench-secret-0123456789-0123456789",
+                                      {**default_groups(), **(groups or {})}),
                         sqlite_path=str(tmp / "bench.db"), storage=name,
                         cassandra_keyspace=BENCH_KEYSPACE)
     if name == "cassandra":
@@ -360,6 +364,10 @@ def section_tables(name: str, quick: bool, backends: list[str], tmp: Path) -> No
         for replay in (False, True):
             for b in backends:
                 print("\n".join(section_read(b, quick, tmp, replay=replay)))
+        print(flush=True)
+        # the ranked read of 25 over a window of 1,000, next to the unranked read of its feed
+        subprocess.run([sys.executable, str(HERE / "bench_ranked_read.py"), "--backends", ",".join(backends)]
+                       + (["--quick"] if quick else []), check=True)
     elif name == "fanout":
         print("| fan-out | worker (all it writes) | worker rate | raw driver, same timeline rows | raw rate | "
               "worker rate / raw rate |")

@@ -28,6 +28,18 @@ FEED_GROUPS = {
     "byactor": {"type": "aggregated",
                 "aggregation_format": '{% if verb == "follow" %}follow_{{ actor }}{% else %}{{ verb }}{% endif %}'},
     "capped": {"type": "notification", "max_group_activities": 3, "aggregation_format": "{{ verb }}"},
+    # ranked reads (docs/ranking.md): tests/e2e/test_ranked_feeds.py recomputes these expressions
+    "ranked": {"type": "flat", "ranking": {
+        "popular": {"score": "fresh(time) * (1 + ln(1 + popularity)) + 0.1 * likes + external.boost * promoted",
+                    "defaults": {"popularity": 0, "likes": 0, "promoted": 0, "external": {"boost": 1}},
+                    "functions": {"fresh": {"base": "decay_gauss", "scale": "1d", "offset": "1h", "decay": "0.5"}}},
+        "weekly": {"score": "week(time) * 10 + (meta.score >= 5 ? meta.score : -1)",
+                   "defaults": {"meta": {"score": 0}},
+                   "functions": {"week": {"base": "decay_linear", "scale": "7d", "decay": "0.5"}}},
+        "likes": {"score": "likes", "defaults": {"likes": 0}},
+        "shuffle": {"score": "rand()"},
+    }},
+    "ranked5": {"type": "flat", "rank_window": 5, "ranking": {"likes": {"score": "likes", "defaults": {"likes": 0}}}},
 }
 
 

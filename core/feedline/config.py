@@ -50,6 +50,8 @@ GROUP_TYPES = (FLAT, AGGREGATED, NOTIFICATION)
 #: (a module constant: a slots dataclass's class attribute is a descriptor, not the default)
 DEFAULT_SQLITE_PATH = ".feedline/feedline.db"
 DEFAULT_AGGREGATION_FORMAT = '{{ verb }}_{{ time.strftime("%Y-%m-%d") }}'
+#: a ranked read scores the newest RANK_WINDOW entries of a feed (docs/ranking.md)
+DEFAULT_RANK_WINDOW = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,12 @@ class FeedGroup:
     public_read: bool = False
     #: user tokens may target other users' feeds of this group through ``to`` (``notification``)
     others_can_target: bool = False
+    #: flat groups: named ranking methods, as configured (``{name: {score, defaults, functions}}``);
+    #: compiled by the feeds room when the services are built (``feeds.ranked.Rankings``), so a bad
+    #: one stops the stack at start-up. Kept raw here: configuration knows no expression language.
+    ranking: Mapping[str, Any] | None = field(default=None, hash=False)
+    #: how many of a feed's newest entries a ranked read scores
+    rank_window: int = DEFAULT_RANK_WINDOW
 
     @classmethod
     def from_dict(cls, name: str, data: Mapping[str, Any]) -> FeedGroup:
@@ -81,6 +89,10 @@ class FeedGroup:
             raise FeedConfigException(f"feed group {name!r}: max_group_activities must be 1..100")
         if not 1 <= group.max_length <= 10_000:
             raise FeedConfigException(f"feed group {name!r}: max_length must be 1..10000")
+        if group.ranking is not None and group.type != FLAT:
+            raise FeedConfigException(f"feed group {name!r}: ranking methods are for flat feed groups")
+        if type(group.rank_window) is not int or not 1 <= group.rank_window <= 10_000:
+            raise FeedConfigException(f"feed group {name!r}: rank_window must be 1..10000")
         return group
 
 

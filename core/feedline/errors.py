@@ -84,6 +84,12 @@ class MissingRankingException(StreamError):
     code, exception, status_code = 12, "MissingRankingException", 400
 
 
+class RankingException(StreamError):
+    """A ranked read failed while scoring (stream-python: ``RankingException``)."""
+
+    code, exception, status_code = 11, "RankingException", 400
+
+
 class RateLimitReached(StreamError):
     code, exception, status_code = 9, "RateLimitReached", 429
 

@@ -55,3 +55,14 @@ class ActivityStoreContract:
         store.activities.put_activities([ActivityRecord(k1, b'{"a":9}', refs=b"")])  # an update replaces them
         assert store.activities.get_bodies_refs([k1]) == {k1: (b'{"a":9}', b"")}
         assert store.activities.get_bodies_refs([]) == {}
+
+    def test_rank_blob_is_stored_and_replaced_with_the_body(self, store):
+        k, other = key(1), key(2)
+        blob = b"\x01" * 24
+        store.activities.put_activities([ActivityRecord(k, b'{"likes":1}', rank=blob), rec(other)])
+        got = store.activities.get_activities([k, other])
+        assert got[k].rank == blob and got[other].rank is None
+        store.activities.put_activities([ActivityRecord(k, b'{"likes":2}', rank=b"\x02" * 24)])
+        assert store.activities.get_activities([k])[k].rank == b"\x02" * 24
+        store.activities.put_activities([ActivityRecord(k, b'{"likes":3}')])  # none: none stored
+        assert store.activities.get_activities([k])[k].rank is None

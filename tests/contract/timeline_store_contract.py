@@ -180,6 +180,33 @@ class TimelineStoreContract:
                                                                         key(2): rec(key(2)).body}
         assert store.timelines.page_bodies(f, []) == {}
 
+    def test_read_ranked_window(self, store):
+        """Newest first, at most ``limit``, each entry's origin and its activity's ranking blob;
+        entries whose activity is gone are left out; no blob reads as None."""
+        f = feed("ranked")
+        keys = [key(t) for t in range(6)]
+        blobs = {k: bytes([i]) * 16 for i, k in enumerate(keys)}
+        store.activities.put_activities([ActivityRecord(k, b'{"id":"x"}', rank=blobs[k]) for k in keys[1:5]]
+                                        + [ActivityRecord(keys[5], b'{"id":"y"}')])
+        store.timelines.add_entries(f, [Entry(k, "user:a" if i % 2 else None) for i, k in enumerate(keys)])
+        got_keys, origins, got_blobs = store.timelines.read_ranked_window(f, 10)
+        # keys[0] has no stored activity (a removal propagating): left out
+        assert list(got_keys) == keys[:0:-1]
+        assert list(origins) == ["user:a", None, "user:a", None, "user:a"]
+        assert list(got_blobs) == [None, blobs[keys[4]], blobs[keys[3]], blobs[keys[2]], blobs[keys[1]]]
+        k3, _, b3 = store.timelines.read_ranked_window(f, 3)
+        assert list(k3) == keys[:2:-1] and list(b3) == [None, blobs[keys[4]], blobs[keys[3]]]
+        assert [list(c) for c in store.timelines.read_ranked_window(feed("ranked"), 10)] == [[], [], []]
+
+    def test_ranked_window_follows_activity_updates(self, store):
+        f = feed("ranked")
+        k = key(1)
+        store.activities.put_activities([ActivityRecord(k, b'{"likes":1}', rank=b"a" * 16)])
+        store.timelines.add_to_feeds(k, [f], "user:x")
+        store.activities.put_activities([ActivityRecord(k, b'{"likes":2}', rank=b"b" * 16)])
+        assert [list(c) for c in store.timelines.read_ranked_window(f, 10)] == [[k], ["user:x"], [b"b" * 16]]
+
+
 class TimelineRefsContract:
     def test_read_page_with_refs(self, store):
         from feedline.activities.store import ActivityRecord

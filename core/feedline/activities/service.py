@@ -24,8 +24,8 @@ from feedline.models import ids
 from feedline.stores import Stores
 
 
-def record(act: Activity, feed: str | None) -> ActivityRecord:
-    return ActivityRecord(act.key, act.body, act.foreign_id, feed, act.actor, act.verb, act.refs)
+def record(act: Activity, feed: str | None, rank: bytes | None = None) -> ActivityRecord:
+    return ActivityRecord(act.key, act.body, act.foreign_id, feed, act.actor, act.verb, act.refs, rank)
 
 
 def stored_dict(body: bytes) -> dict:
@@ -53,6 +53,11 @@ class ActivityService:
         self.clock = clock
         self.inline_fanout = inline_fanout
         self.refresh_inline = refresh_inline
+
+    def _record(self, act: Activity, feed: str | None) -> ActivityRecord:
+        """The stored record, with the ranking field blob extracted from the body (every put:
+        an update replaces the blob with the body, so ranked reads never see a stale field)."""
+        return record(act, feed, self.feeds.rankings.extract(act.body))
 
     # ---- add and remove ---------------------------------------------------------------------
     def validate(self, payloads: Sequence[object]) -> list[Activity]:
@@ -82,7 +87,7 @@ class ActivityService:
             self.feeds.kind(target)  # unknown groups fail before anything is written
         store, timelines = self.stores.activities, self.stores.timelines
         existing = store.get_activities([a.key for a in activities])
-        store.put_activities([record(a, fid) for a in activities])
+        store.put_activities([self._record(a, fid) for a in activities])
         # a re-sent activity (same foreign_id and time) replaces the stored one: its copies follow
         self._refresh([a.key for a in activities if a.key in existing and existing[a.key].body != a.body])
         home = self.feeds.kind(fid)
@@ -174,7 +179,7 @@ class ActivityService:
                 if old_to:
                     data["to"] = old_to
             updated.append(build(data, now, keep_key=key))
-        self.stores.activities.put_activities([record(a, None) for a in updated])
+        self.stores.activities.put_activities([self._record(a, None) for a in updated])
         self._refresh([a.key for a in updated])
 
     def partial_update(self, changes: Sequence[Change]) -> list[bytes]:
@@ -193,7 +198,7 @@ class ActivityService:
             for path in c.unset:
                 unset_path(doc, path.split("."))
             updated[c.key] = build(doc, now, keep_key=c.key)
-        self.stores.activities.put_activities([record(a, None) for a in updated.values()])
+        self.stores.activities.put_activities([self._record(a, None) for a in updated.values()])
         self._refresh(list(updated))
         return [updated[c.key].body for c in changes]
 
@@ -214,7 +219,7 @@ class ActivityService:
         for f in feeds:
             self.feeds.kind(f)
         [act] = self.validate([payload])
-        self.stores.activities.put_activities([record(act, None)])
+        self.stores.activities.put_activities([self._record(act, None)])
         self._refresh([act.key])  # the same id sent again replaces the body its copies hold
         # Stream's add_to_many sends no realtime messages (docs/api.md §16)
         self.feeds.place(act.key, feeds, None, act.body, announce=False)
@@ -240,7 +245,7 @@ class ActivityService:
             self.feeds.kind(t)
         doc["to"] = wanted
         act = build(doc, self.clock(), keep_key=key)
-        self.stores.activities.put_activities([record(act, None)])
+        self.stores.activities.put_activities([self._record(act, None)])
         self._refresh([key])
         self.feeds.place(key, added, None, act.body)
         for t in removed:

@@ -1,8 +1,9 @@
 """The activity store contract: each activity stored once, by its 16-byte sort key.
 
 The stored value is the canonical JSON bytes the API returns (``serialization``), plus the
-``foreign_id`` (lookups), the feed it was posted to (removal propagation) and its actor and verb
-(filtered reads without decoding the body). Every write is an idempotent upsert.
+``foreign_id`` (lookups), the feed it was posted to (removal propagation), its actor and verb
+(filtered reads without decoding the body) and its ranking field blob (ranked reads without
+decoding the body, ``feeds.ranked``). Every write is an idempotent upsert.
 Bound to every backend by ``tests/contract/activity_store_contract.py``.
 """
 
@@ -26,12 +27,15 @@ class ActivityRecord:
     #: where the body's reference strings are (``enrichment.refs``), found once at write time;
     #: None for rows stored before refs existed (an enriched read scans those bodies instead)
     refs: bytes | None = None
+    #: the numeric fields ranking methods read, extracted from ``body`` at write time
+    #: (``ranking.FieldLayout.extract``); replaced with the body, None = none stored
+    rank: bytes | None = None
 
 
 class ActivityStore(ABC):
     @abstractmethod
     def put_activities(self, records: Sequence[ActivityRecord]) -> None:
-        """Upsert activities (same key replaces body, foreign_id, actor, verb and refs; a record
+        """Upsert activities (same key replaces body, foreign_id, actor, verb, refs and rank; a record
         without ``feed`` keeps the stored one)."""
 
     @abstractmethod

@@ -21,7 +21,7 @@ from feedline.feeds.flat import FlatPage
 from feedline.feeds.grouped import GroupedPage
 from feedline.feeds.service import FeedService
 from feedline.models import ids
-from feedline.models.cursors import Cursor
+from feedline.models.cursors import Cursor, OffsetCursor
 from feedline.serialization import encode_origin, json_bytes
 from feedline.stores import Stores
 
@@ -103,7 +103,7 @@ class EnrichedPage:
     resolved: dict[bytes, bytes]
     #: per activity of the page, in page order (flat: rows; grouped: ``bodies``), or None
     tails: list[bytes] | None
-    cursor: Cursor | None
+    cursor: Cursor | OffsetCursor | None
     trips: int
 
     def assemble(self, next_link: str, duration: str) -> bytes:

@@ -8,13 +8,27 @@ the ``Feed`` what it can do (``followable``, ``fans_out``, ``has_marks``) or has
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from feedline.config import FeedGroup
 from feedline.feeds.marks import MarkSpec
 from feedline.feeds.store import Entry
-from feedline.models.cursors import EVERYTHING, Cursor, Match, Range
+from feedline.models.cursors import EVERYTHING, Cursor, Match, OffsetCursor, Range
 from feedline.stores import Stores
+
+
+@dataclass(frozen=True, slots=True)
+class RankedQuery:
+    """The ranking part of a read (``?ranking=``): the method's name, the parsed ``ranking_vars``
+    and their raw text (repeated in ``next``), the ``session`` seeding ``rand*``, ``withScoreVars``."""
+
+    method: str
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    variables_text: str | None = None
+    session: str | None = None
+    with_vars: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +43,14 @@ class ReadQuery:
     mark_read: MarkSpec = None
     #: also fetch each activity's reference offsets (enriched reads; no extra round trip)
     with_refs: bool = False
+    #: a ranked read (flat feeds with ranking methods): paged by ``limit`` + ``offset`` only
+    ranked: RankedQuery | None = None
 
 
 class Page(ABC):
     """A read's result: written from stored bytes by the page twins."""
 
-    cursor: Cursor | None
+    cursor: Cursor | OffsetCursor | None
 
     @abstractmethod
     def assemble(self, next_link: str, duration: str) -> bytes:
@@ -52,6 +68,8 @@ class Feed(ABC):
     has_marks = False
     #: an entry needs the activity's body to be written (a group key is rendered from it)
     entry_needs_body = False
+    #: may be read ranked (``?ranking=``): flat feeds, when the group has ranking methods
+    ranks = False
 
     def __init__(self, group: FeedGroup):
         self.group = group

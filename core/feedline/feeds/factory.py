@@ -7,11 +7,15 @@ from feedline.errors import FeedConfigException
 from feedline.feeds.base import Feed
 from feedline.feeds.flat import FlatFeed
 from feedline.feeds.grouped import AggregatedFeed, NotificationFeed
+from feedline.feeds.ranked import Rankings
 
 _KINDS: dict[str, type[Feed]] = {FLAT: FlatFeed, AGGREGATED: AggregatedFeed, NOTIFICATION: NotificationFeed}
 
 
-def feed_kind(group: FeedGroup) -> Feed:
+def feed_kind(group: FeedGroup, rankings: Rankings | None = None) -> Feed:
+    """The group's ``Feed``; flat feeds get the app's compiled ranking methods (``rankings``)."""
+    if group.type == FLAT:
+        return FlatFeed(group, rankings)
     return _KINDS[group.type](group)
 
 

@@ -1,12 +1,15 @@
-"""Flat feeds: entries newest first, the page spliced from stored bodies (``assemble_page``)."""
+"""Flat feeds: entries newest first, the page spliced from stored bodies (``assemble_page``);
+ranked reads (``?ranking=``) in ``feeds.ranked``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from feedline.config import FeedGroup
 from feedline.feeds.base import Feed, Page, ReadQuery
+from feedline.feeds.ranked import Rankings, read_ranked
 from feedline.feeds.store import Entry, PageRow
-from feedline.models.cursors import Cursor
+from feedline.models.cursors import Cursor, OffsetCursor
 from feedline.serialization import assemble_page
 from feedline.stores import Stores
 
@@ -14,7 +17,7 @@ from feedline.stores import Stores
 @dataclass(slots=True)
 class FlatPage(Page):
     rows: list[PageRow]
-    cursor: Cursor | None
+    cursor: Cursor | OffsetCursor | None
 
     def assemble(self, next_link: str, duration: str) -> bytes:
         return assemble_page(self.rows, next_link, duration)
@@ -23,11 +26,20 @@ class FlatPage(Page):
 class FlatFeed(Feed):
     followable = True
     fans_out = True
+    ranks = True
+
+    def __init__(self, group: FeedGroup, rankings: Rankings | None = None):
+        super().__init__(group)
+        self.rankings = rankings
 
     def entry(self, fid: str, key: bytes, body: bytes | None, origin: str | None) -> Entry:
         return Entry(key, origin)
 
     def read(self, stores: Stores, fid: str, q: ReadQuery) -> FlatPage:
+        if q.ranked is not None:
+            if self.rankings is None:
+                raise ValueError("a ranked read needs the app's Rankings")
+            return FlatPage(*read_ranked(self.rankings, self.group, stores, fid, q, q.ranked))
         rows = stores.timelines.read_page(fid, q.limit + 1, q.offset, q.rng, q.match, q.with_refs)
         cursor = None
         if len(rows) > q.limit:

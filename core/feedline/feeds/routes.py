@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from feedline.api import params, responses
 from feedline.api.links import feed_base, next_link
 from feedline.api.request import Request
 from feedline.api.routes import Routes
 from feedline.config import FeedGroup
-from feedline.errors import InputException, MissingRankingException
-from feedline.feeds.base import ReadQuery
+from feedline.errors import InputException
+from feedline.feeds.base import RankedQuery, ReadQuery
 from feedline.feeds.marks import parse_mark
-from feedline.models.cursors import Match
+from feedline.models.cursors import EVERYTHING, Match
+from feedline.ranking import RankingVarsError, parse_ranking_vars
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -32,9 +35,13 @@ def read_query(req: Request, fid: str, group: FeedGroup, with_refs: bool = False
     q = req.query
     limit = params.integer(q, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT, clamp=True)
     offset = params.integer(q, "offset", 0, 0, MAX_OFFSET)
-    if q.get("ranking"):
-        # no ranking methods can be configured yet: say so rather than silently read unranked
-        raise MissingRankingException(f"the ranking method {q['ranking']!r} is not configured for {group.name!r}")
+    if "ranking_vars" in q or "rankingVars" in q or q.get("ranking"):
+        ranked = ranked_query(q)
+        if ranked is not None:
+            if with_refs:
+                raise InputException.field("ranking", "ranked enriched reads are not served yet: read the ranked "
+                                                      "feed, then enrich with /enrich/activities/")
+            return ReadQuery(limit, offset, EVERYTHING, ranked=ranked)
     svc = req.rt.feeds
     kind = svc.kind(fid)
     match = None
@@ -46,6 +53,30 @@ def read_query(req: Request, fid: str, group: FeedGroup, with_refs: bool = False
         return ReadQuery(limit, offset, params.id_range(q), None, parse_mark(q.get("mark_seen")),
                          parse_mark(q.get("mark_read")), with_refs)
     return ReadQuery(limit, offset, params.id_range(q), match, with_refs=with_refs)
+
+
+def ranked_query(q: Mapping[str, str]) -> RankedQuery | None:
+    """The ranking part of a read's query (docs/api.md §8), or None for an unranked read.
+
+    ``ranking_vars`` (stream-js: ``rankingVars``) must be a JSON object even without ``ranking``;
+    a ranked read pages by ``limit`` + ``offset`` only, and takes no ``verb``/``actor`` filter.
+    """
+    name = "ranking_vars" if "ranking_vars" in q else "rankingVars"
+    text = q.get(name)
+    try:
+        variables = parse_ranking_vars(text)
+    except RankingVarsError as exc:
+        raise InputException.field(name, str(exc)) from None
+    method = q.get("ranking")
+    if not method:
+        return None
+    for cursor in ("id_lt", "id_lte", "id_gt", "id_gte"):
+        if q.get(cursor):
+            raise InputException.field(cursor, "a ranked read pages by limit and offset only")
+    for field in ("verb", "actor"):
+        if q.get(field):
+            raise InputException.field(field, "a ranked read takes no verb/actor filter")
+    return RankedQuery(method, variables, text, q.get("session") or None, params.boolean(q, "withScoreVars"))
 
 
 @write.post("/api/v1.0/feed/<slug>/<uid>/mark/")

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 import ujson
 
 from feedline.config import AppConfig
-from feedline.errors import FeedConfigException, InputException
+from feedline.errors import FeedConfigException, InputException, MissingRankingException
 from feedline.feeds.base import Feed, Page, ReadQuery
 from feedline.feeds.factory import feed_kind
 from feedline.feeds.grouped import NotificationFeed
 from feedline.feeds.marks import MarkSpec
+from feedline.feeds.ranked import Rankings
 from feedline.realtime.messages import Added, FeedChange, Removed
 from feedline.realtime.publisher import NullPublisher, Publisher
 from feedline.stores import Stores
@@ -30,6 +31,8 @@ class FeedService:
         self.app = app
         self.stores = stores
         self.publisher: Publisher = publisher or NullPublisher()
+        #: every group's ranking methods, compiled now: a bad one stops the cold start
+        self.rankings = Rankings(app)
         self._kinds: dict[str, Feed] = {}
 
     def kind(self, fid: str) -> Feed:
@@ -37,7 +40,7 @@ class FeedService:
         slug = fid.partition(":")[0]
         found = self._kinds.get(slug)
         if found is None:
-            found = self._kinds[slug] = feed_kind(self.app.group(slug))
+            found = self._kinds[slug] = feed_kind(self.app.group(slug), self.rankings)
         return found
 
     def place(self, key: bytes, feeds: Sequence[str], origin: str | None, body: bytes | None = None,
@@ -139,9 +142,12 @@ class FeedService:
             log.exception("realtime: publishing removals failed")
 
     def read(self, fid: str, q: ReadQuery) -> Page:
-        kind = self.kind(fid)
-        page = kind.read(self.stores, fid, q)
-        if kind.has_marks and (q.mark_seen or q.mark_read):
+        feed = self.kind(fid)
+        if q.ranked is not None and not feed.ranks:
+            raise MissingRankingException(
+                f"the ranking method {q.ranked.method!r} is not configured for {feed.group.name!r}")
+        page = feed.read(self.stores, fid, q)
+        if feed.has_marks and (q.mark_seen or q.mark_read):
             self._announce_marks(fid, q.mark_seen, q.mark_read)
         return page
 

@@ -34,6 +34,8 @@ MAX_FILTER_SCAN = 5000
 PageRow = tuple
 #: a window as columns ``(keys, origins, group keys, actors, verbs)``
 Window = tuple[Sequence, Sequence, Sequence, Sequence, Sequence]
+#: a ranked read's window as columns ``(keys, origins, ranking blobs)``
+RankedWindow = tuple[Sequence[bytes], Sequence["str | None"], Sequence["bytes | None"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,22 @@ class TimelineStore(ABC):
         entries = self.read_entries(feed, limit)
         return ([e.key for e in entries], [e.origin for e in entries], [e.group for e in entries],
                 [e.actor for e in entries], [e.verb for e in entries])
+
+    def read_ranked_window(self, feed: str, limit: int) -> RankedWindow:
+        """The newest ``limit`` entries whose activity is stored, as columns ``(keys, origins,
+        blobs)``: ``blobs`` are the activities' ranking blobs (``ActivityRecord.rank``, None where
+        none is stored). No bodies: a ranked read fetches only its page's.
+
+        Backends override this with one query (SQLite: a join) or two (Cassandra: the window,
+        then the blobs by id).
+        """
+        keys, origins, *_ = self.read_window(feed, limit)
+        recs = self.activities.get_activities(keys)
+        rows = [(k, o, recs[k].rank) for k, o in zip(keys, origins) if k in recs]
+        if not rows:
+            return [], [], []
+        ks, os_, bs = zip(*rows)
+        return list(ks), list(os_), list(bs)
 
     def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
                   match: Match | None = None, with_refs: bool = False) -> list[PageRow]:

@@ -59,3 +59,16 @@ class Cursor:
     before: bytes
     limit: int
     params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetCursor:
+    """The next page of a read paged by position (a ranked read: scores have no id order).
+
+    ``offset`` is where the next page starts; ``params`` are the query parameters it keeps
+    (the ranking method and its variables), in order.
+    """
+
+    offset: int
+    limit: int
+    params: tuple[tuple[str, str], ...] = ()

@@ -1,7 +1,7 @@
 """Ranked reads over a window of typed columns: the functions the read and write paths call.
 
 Write time: ``FieldLayout(fields).extract(body)`` turns an activity's canonical JSON bytes into a
-small blob stored beside its timeline entry: an 8-byte layout tag followed by one little-endian
+small blob stored with the activity (``feeds.ranked``): an 8-byte layout tag followed by one little-endian
 double per field (NaN where the activity lacks the field or holds a non-number, so defaults apply at
 read time; ``time`` in unix seconds).
 
@@ -80,8 +80,8 @@ def _lookup(doc: Any, path: str) -> Any:
 
 
 class FieldLayout:
-    """The numeric fields stored per timeline entry for a feed group (the union of its methods'
-    columns, sorted), their blob format and the fallback scanner."""
+    """The numeric fields stored per activity (the union of the methods' columns, sorted), their
+    blob format and the fallback scanner."""
 
     __slots__ = ("fields", "index", "tag", "row_bytes", "_scanner")
 

@@ -21,27 +21,27 @@ class CassandraActivities(CassandraRole, ActivityStore):
         for r in records:  # same key twice in one call: the last wins, an earlier feed is kept
             prev = latest.get(r.key)
             if prev is not None and r.feed is None and prev.feed is not None:
-                r = ActivityRecord(r.key, r.body, r.foreign_id, prev.feed, r.actor, r.verb, r.refs)
+                r = ActivityRecord(r.key, r.body, r.foreign_id, prev.feed, r.actor, r.verb, r.refs, r.rank)
             latest[r.key] = r
         recs = list(latest.values())
         self.session.concurrent(("foreign_id_put", (r.foreign_id, r.key)) for r in recs if r.foreign_id)
         if not self.session.body_copies:  # no versions to keep: the driver's own timestamp
             self.session.concurrent(
                 ("activity_put_unversioned", (key_uuid(r.key), r.body, r.foreign_id,
-                                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb, r.refs))
+                                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb, r.refs, r.rank))
                 for r in recs)
             return
         version = self.session.timestamp()
         self.session.concurrent(
             ("activity_put", (key_uuid(r.key), r.body, r.foreign_id,
-                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb, r.refs, version))
+                              UNSET_VALUE if r.feed is None else r.feed, r.actor, r.verb, r.refs, r.rank, version))
             for r in recs)
 
     def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
         out: dict[bytes, ActivityRecord] = {}
-        for u, body, fid, feed, actor, verb, refs in self._by_ids("activity_get", keys):
+        for u, body, fid, feed, actor, verb, refs, rank in self._by_ids("activity_get", keys):
             k = uuid_key(u)
-            out[k] = ActivityRecord(k, body or b"", fid or "", feed, actor or "", verb or "", refs)
+            out[k] = ActivityRecord(k, body or b"", fid or "", feed, actor or "", verb or "", refs, rank)
         return out
 
     def get_bodies_refs(self, keys: Sequence[bytes]) -> dict[bytes, tuple[bytes, bytes | None]]:
@@ -58,6 +58,10 @@ class CassandraActivities(CassandraRole, ActivityStore):
             return {}
         return {uuid_key(u): (body or b"", int(ver)) for u, body, ver in self._by_ids("activity_versions", keys)
                 if ver is not None}
+
+    def get_ranks(self, keys: Sequence[bytes]) -> dict[bytes, bytes | None]:
+        """``{key: ranking blob or None}`` of the stored activities among ``keys`` (no bodies)."""
+        return {uuid_key(u): rank for u, rank in self._by_ids("ranks_get", keys)}
 
     def _by_ids(self, name: str, keys: Sequence[bytes]) -> list[tuple]:
         """Rows of an ``... WHERE id IN ?`` statement for ``keys``: chunks of ``IN_CHUNK``, concurrent."""

@@ -30,19 +30,22 @@ CQL: dict[str, str] = {
     # hence no tombstone), as SQLite's COALESCE does.
     # Written at an explicit timestamp (the driver's own monotonic clock): that timestamp is the
     # activity's version, the one its copies in timelines are written at (see timelines.py).
-    # `refs` (0006): where the body's reference strings are; a null means "not computed" (old rows)
-    "activity_put": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb, refs) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?"),
+    # `refs` (0006): where the body's reference strings are; a null means "not computed" (old rows).
+    # `rank` (0007): the ranking field blob, replaced with the body on every put.
+    "activity_put": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb, refs, rank) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?"),
     # sessions without body copies (Amazon Keyspaces): no explicit timestamp
-    "activity_put_unversioned": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb, refs) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?)"),
+    "activity_put_unversioned": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb, refs, rank) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
     # bodies with their version: WRITETIME(body) is the timestamp the row was written at
     "activity_versions": "SELECT id, body, WRITETIME(body) FROM activities WHERE id IN ?",
     # a few partitions by IN: one request (the coordinator fans out) instead of one per id; a
     # Python client on a small Lambda is CPU-bound per request. Chunked to IN_CHUNK ids.
-    "activity_get": "SELECT id, body, foreign_id, feed, actor, verb, refs FROM activities WHERE id IN ?",
+    "activity_get": "SELECT id, body, foreign_id, feed, actor, verb, refs, rank FROM activities WHERE id IN ?",
     "bodies_get": "SELECT id, body FROM activities WHERE id IN ?",
     "bodies_refs_get": "SELECT id, body, refs FROM activities WHERE id IN ?",
+    # a ranked read: the window's ranking blobs, without the bodies
+    "ranks_get": "SELECT id, rank FROM activities WHERE id IN ?",
     "activity_delete": "DELETE FROM activities WHERE id = ?",
     "foreign_id_put": "INSERT INTO activities_by_foreign_id (foreign_id, key) VALUES (?, ?)",
     "foreign_id_keys": "SELECT key FROM activities_by_foreign_id WHERE foreign_id = ?",

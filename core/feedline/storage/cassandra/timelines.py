@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from feedline.feeds.store import Entry, MarkStore, PageRow, TimelineStore, Window
+from feedline.feeds.store import Entry, MarkStore, PageRow, RankedWindow, TimelineStore, Window
 from feedline.models.cursors import EVERYTHING, Match, Range
 from feedline.storage.cassandra.activities import CassandraActivities
 from feedline.storage.cassandra.base import (
@@ -80,6 +80,7 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         TimelineStore.__init__(self, activities)
         #: the same store, typed as this backend's (versions of bodies)
         self.versions = activities.versions
+        self._ranks = activities.get_ranks
 
     def add_entries(self, feed: str, entries: Sequence[Entry]) -> None:
         latest = {e.key: e for e in entries}
@@ -280,6 +281,14 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         if OWN in origins:  # inline, not from_origin(): 1,000 calls per read cost ~0.1 ms
             origins = [None if o == OWN else o for o in origins]
         return keys, origins, groups, actors, verbs
+
+    def read_ranked_window(self, feed: str, limit: int) -> RankedWindow:
+        # the window from the feed's partition, then the blobs by id (chunked IN, concurrent):
+        # the blob lives with the activity, so an update rewrites one row, not every feed
+        keys, origins, *_ = self.read_window(feed, limit)
+        ranks = self._ranks(keys)
+        held = [(k, o) for k, o in zip(keys, origins) if k in ranks]  # others: removal propagating
+        return [k for k, _ in held], [o for _, o in held], [ranks[k] for k, _ in held]
 
     def has_entry(self, feed: str, key: bytes) -> bool:
         return any(r[0] is not None for r in self.session.rows("timeline_has", (feed, key)))

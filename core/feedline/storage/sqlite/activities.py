@@ -14,16 +14,17 @@ class SQLiteActivities(ActivityStore):
 
     def put_activities(self, records: Sequence[ActivityRecord]) -> None:
         self.db.write(
-            "INSERT INTO activities (key, body, foreign_id, feed, actor, verb, refs) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "INSERT INTO activities (key, body, foreign_id, feed, actor, verb, refs, rank) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET body = excluded.body, foreign_id = excluded.foreign_id, "
             "feed = COALESCE(excluded.feed, activities.feed), actor = excluded.actor, verb = excluded.verb, "
-            "refs = excluded.refs",
-            [(r.key, r.body, r.foreign_id, r.feed, r.actor, r.verb, r.refs) for r in records],
+            "refs = excluded.refs, rank = excluded.rank",
+            [(r.key, r.body, r.foreign_id, r.feed, r.actor, r.verb, r.refs, r.rank) for r in records],
         )
 
     def get_activities(self, keys: Sequence[bytes]) -> dict[bytes, ActivityRecord]:
         rows = self.db.query_in(
-            "SELECT key, body, foreign_id, feed, actor, verb, refs FROM activities WHERE key IN ({marks})", keys)
+            "SELECT key, body, foreign_id, feed, actor, verb, refs, rank FROM activities WHERE key IN ({marks})", keys)
         return {r[0]: ActivityRecord(*r) for r in rows}
 
     def get_bodies_refs(self, keys: Sequence[bytes]) -> dict[bytes, tuple[bytes, bytes | None]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from feedline.feeds.store import Entry, MarkStore, PageRow, TimelineStore, Window
+from feedline.feeds.store import Entry, MarkStore, PageRow, RankedWindow, TimelineStore, Window
 from feedline.models.cursors import EVERYTHING, Match, Range
 from feedline.storage.sqlite.activities import SQLiteActivities
 from feedline.storage.sqlite.db import SQLiteDB
@@ -66,6 +66,16 @@ class SQLiteTimelines(TimelineStore):
                              "ORDER BY key DESC LIMIT ?", (feed, limit))
         if not rows:
             return [], [], [], [], []
+        return tuple(list(col) for col in zip(*rows))  # type: ignore[return-value]
+
+    def read_ranked_window(self, feed: str, limit: int) -> RankedWindow:
+        # one join in the timeline's key order: the blobs ride along, the bodies stay on disk
+        # (activities_rank covers the lookup: small index entries instead of rows with bodies)
+        rows = self.db.query("SELECT t.key, t.origin, a.rank FROM timeline t "
+                             "JOIN activities a INDEXED BY activities_rank ON a.key = t.key "
+                             "WHERE t.feed = ? ORDER BY t.key DESC LIMIT ?", (feed, limit))
+        if not rows:
+            return [], [], []
         return tuple(list(col) for col in zip(*rows))  # type: ignore[return-value]
 
     def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
