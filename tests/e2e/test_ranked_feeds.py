@@ -252,7 +252,7 @@ def test_blobs_missing_or_stale_fall_back_to_the_bodies(dev_server, client, uid,
         for i, k in enumerate(keys):
             r = recs[k]
             rank = None if i % 3 == 0 else (b"\x00" * 8 + r.rank[8:] if i % 3 == 1 else r.rank)
-            rewritten.append(ActivityRecord(r.key, r.body, r.foreign_id, r.feed, r.actor, r.verb, rank))
+            rewritten.append(ActivityRecord(r.key, r.body, r.foreign_id, r.feed, r.actor, r.verb, r.refs, rank))
         stores.activities.put_activities(rewritten)
         assert sum(r.rank is None for r in stores.activities.get_activities(keys).values()) == 4
     finally:
