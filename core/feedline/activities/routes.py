@@ -41,6 +41,17 @@ def remove_activity(req: Request, slug: str, uid: str, ident: str) -> responses.
 @read.get("/api/v1.0/activities/")
 def get_activities(req: Request) -> responses.Reply:
     req.principal("activities", "read", None)
+    svc = req.rt.activities
+    keys = lookup_keys(req)
+    # the shape of a feed read: stored bodies have no origin, a feed read splices it in (the JS
+    # SDK compares the two); here it is null, spliced in the same way (never decoded)
+    bodies = [body[:-1] + NO_ORIGIN for body in svc.bodies(keys)]
+    return responses.members(req.duration(), results=responses.array(bodies))
+
+
+def lookup_keys(req: Request) -> list[bytes]:
+    """The activities a GET by ``ids`` or ``foreign_ids`` + ``timestamps`` names (docs/api.md §6.1;
+    the enriched twin of this read takes the same query)."""
     q = req.query
     if q.get("ids") and q.get("foreign_ids"):
         raise InputException.field("ids", "use ids, or foreign_ids with timestamps, not both")
@@ -48,12 +59,7 @@ def get_activities(req: Request) -> responses.Reply:
     timestamps = params.listing(q, "timestamps") if fids or q.get("timestamps") else None
     if fids and not timestamps:
         raise InputException.field("timestamps", "foreign_ids need timestamps of the same length")
-    svc = req.rt.activities
-    keys = svc.resolve(*inputs.lookup(params.listing(q, "ids"), fids, timestamps))
-    # the shape of a feed read: stored bodies have no origin, a feed read splices it in (the JS
-    # SDK compares the two); here it is null, spliced in the same way (never decoded)
-    bodies = [body[:-1] + NO_ORIGIN for body in svc.bodies(keys)]
-    return responses.members(req.duration(), results=responses.array(bodies))
+    return req.rt.activities.resolve(*inputs.lookup(params.listing(q, "ids"), fids, timestamps))
 
 
 @write.post("/api/v1.0/feed/add_to_many/")

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from feedline.errors import InputException
-from feedline.models.values import check_value
+from feedline.models.values import check_object
 from feedline.serialization import json_bytes
 from feedline.users.model import USER_ID, rfc3339
 
@@ -44,13 +44,8 @@ def check_user_id(value: object) -> str:
     return value
 
 
-def check_data(value: object, *, required: bool) -> dict[str, Any]:
-    if value is None and not required:
-        return {}
-    if not isinstance(value, dict):
-        raise InputException.field("data", "must be an object")
-    check_value(value, "data")
-    return value
+#: the object-value rule every concept's ``data`` follows (``models.values``)
+check_data = check_object
 
 
 def encode(collection: str, item_id: str, data: dict[str, Any], created_us: int, updated_us: int,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from feedline.activities import inputs
+from feedline.activities.routes import lookup_keys
 from feedline.api import params, responses
 from feedline.api.auth import Principal
 from feedline.api.links import next_link
@@ -63,13 +63,5 @@ def read_enriched_feed(req: Request, slug: str, uid: str) -> responses.Reply:
 @read.get("/api/v1.0/enrich/activities/")
 def get_enriched_activities(req: Request) -> responses.Reply:
     who = req.principal("activities", "read", None)
-    q = req.query
-    if q.get("ids") and q.get("foreign_ids"):
-        raise InputException.field("ids", "use ids, or foreign_ids with timestamps, not both")
-    fids = params.listing(q, "foreign_ids")
-    timestamps = params.listing(q, "timestamps") if fids or q.get("timestamps") else None
-    if fids and not timestamps:
-        raise InputException.field("timestamps", "foreign_ids need timestamps of the same length")
-    keys = req.rt.activities.resolve(*inputs.lookup(params.listing(q, "ids"), fids, timestamps))
-    bodies = req.rt.enrichment.activities(keys, options(q, who))
+    bodies = req.rt.enrichment.activities(lookup_keys(req), options(req.query, who))
     return responses.members(req.duration(), results=responses.array(bodies))

@@ -180,6 +180,17 @@ def check_value(value: object, field: str, max_depth: int | None = MAX_DEPTH) ->
         raise InputException.field(safe_text(field), f"{safe_text(field)}{found.location} {found.reason}")
 
 
+def check_object(value: object, field: str = "data", *, required: bool) -> dict:
+    """A stored JSON object such as reaction, user or collection ``data``: absent (``None``) is
+    ``{}`` unless ``required``; anything but an object is a 400; then ``check_value``'s rules."""
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise InputException.field(field, "must be an object")
+    check_value(value, field)
+    return value
+
+
 def check_path(path: object, field: str) -> list[str]:
     """The segments of a dotted update path (``a.b.c``), or InputException naming ``field``: a
     non-empty string of at most ``MAX_PATH_PARTS`` non-empty segments, valid Unicode."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from feedline.errors import InputException
 from feedline.models.feeds import parse_feed_id
-from feedline.models.values import check_value
+from feedline.models.values import check_object
 from feedline.reactions import model
 from feedline.reactions.store import SCOPES, Scope
 
@@ -56,12 +56,7 @@ class Filter:
 
 
 def _data(value: Any, name: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InputException.field(name, "must be an object")
-    check_value(value, name)  # finite numbers, no lone surrogates, nesting <= models.values.MAX_DEPTH
-    return value
+    return check_object(value, name, required=False)
 
 
 def _targets(value: Any) -> tuple[str, ...]:

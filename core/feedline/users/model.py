@@ -12,7 +12,7 @@ from typing import Any
 
 from feedline.errors import InputException
 from feedline.models import ids
-from feedline.models.values import check_value
+from feedline.models.values import check_object
 from feedline.serialization import json_bytes
 
 #: letters, digits and ``_ - @ . +``: what Stream apps use as user ids (uuids, handles, emails)
@@ -31,14 +31,8 @@ def check_id(value: object) -> str:
     return value
 
 
-def check_data(value: object, *, required: bool) -> dict[str, Any]:
-    """``data``: an object (``null``/absent means ``{}`` on create; an update must send one)."""
-    if value is None and not required:
-        return {}
-    if not isinstance(value, dict):
-        raise InputException.field("data", "must be an object")
-    check_value(value, "data")
-    return value
+#: the object-value rule every concept's ``data`` follows (``models.values``)
+check_data = check_object
 
 
 def encode(user_id: str, data: dict[str, Any], created_us: int, updated_us: int) -> bytes:
