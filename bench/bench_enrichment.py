@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from dataset import BASE_US, payload  # noqa: E402
-from timing import median  # noqa: E402
+from timing import interleaved_cpu, median  # noqa: E402
 
 from feedline import _ext  # noqa: E402
 from feedline.activities.model import build  # noqa: E402
@@ -179,18 +179,6 @@ def go_reference(page_rows, users, items, counts, rows, quick: bool) -> dict | N
                          text=True, check=True)
     return json.loads(out.stdout)
 
-
-def interleaved_cpu(fns: dict, rounds: int, number: int) -> dict[str, list[float]]:
-    """Per-call thread CPU µs, rounds of each contender interleaved: "own CPU" (the machine is
-    shared, so wall time would also count other processes' turns on the two cores)."""
-    out: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            t = time.thread_time()
-            for _ in range(number):
-                fn()
-            out[name].append((time.thread_time() - t) / number * 1e6)
-    return out
 
 
 def section(quick: bool) -> list[str]:

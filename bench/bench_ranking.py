@@ -30,14 +30,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from dataset import payload  # noqa: E402
-from timing import interleaved, median  # noqa: E402
+from timing import interleaved, interleaved_cpu, median  # noqa: E402
 
 from feedline import _ext  # noqa: E402
 from feedline.activities.model import build  # noqa: E402
@@ -62,18 +61,6 @@ def window():
         acts.append(build(p, NEWEST_US - i * step))
     return acts
 
-
-def cpu_interleaved(fns: dict, rounds: int, number: int) -> dict[str, list[float]]:
-    """Like timing.interleaved, in this thread's CPU time: on a shared machine whose load average is
-    several times its core count, wall time mostly measures the other processes."""
-    out: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            t = time.thread_time()
-            for _ in range(number):
-                fn()
-            out[name].append((time.thread_time() - t) / number * 1e6)
-    return out
 
 
 def build_go_peer() -> Path | None:
@@ -103,7 +90,7 @@ def main() -> int:  # noqa: C901 - one block per measured path
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--wall", action="store_true", help="wall time instead of thread CPU time (both sides)")
     args = ap.parse_args()
-    timer = interleaved if args.wall else cpu_interleaved
+    timer = interleaved if args.wall else interleaved_cpu
     acts = window()
     bodies = [a.body for a in acts]
     methods = parse_methods("ranked", CONFIG)

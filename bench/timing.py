@@ -34,3 +34,16 @@ def interleaved(fns: dict[str, Callable[[], object]], rounds: int, number: int) 
         for name, fn in fns.items():
             out[name] += per_op_us(fn, 1, number)
     return out
+
+
+def interleaved_cpu(fns: dict[str, Callable[[], object]], rounds: int, number: int) -> dict[str, list[float]]:
+    """Like ``interleaved``, in this thread's CPU time per call: on a shared machine whose load is
+    several times its core count, wall time mostly measures the other processes' turns."""
+    out: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t = time.thread_time()
+            for _ in range(number):
+                fn()
+            out[name].append((time.thread_time() - t) / number * 1e6)
+    return out

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from feedline.local.bodies import BodyTooLarge, read_body
 from feedline.local.runner import Call, LocalStack, error_response
 
 log = logging.getLogger("feedline.dev")
@@ -115,18 +116,14 @@ class LocalApi:
         if length > self.max_body:
             # answered before reading: the client may stop sending; the connection is closed after
             return await self._send(send, method, *self._too_large(start), close=True)
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.max_body:  # a chunked body that grew too large
-                return await self._send(send, method, *self._too_large(start), close=True)
         try:
-            routed = self.stack.route(method, target, headers, bytes(body),
+            body = await read_body(receive, self.max_body)
+        except BodyTooLarge:  # a chunked body that grew too large
+            return await self._send(send, method, *self._too_large(start), close=True)
+        if body is None:
+            return
+        try:
+            routed = self.stack.route(method, target, headers, body,
                                       scope["client"][0] if scope.get("client") else "127.0.0.1")
             if isinstance(routed, Call):
                 loop = asyncio.get_running_loop()

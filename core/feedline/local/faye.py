@@ -27,6 +27,7 @@ from urllib.parse import parse_qs
 
 import ujson
 
+from feedline.local.bodies import BodyTooLarge, read_body
 from feedline.realtime.hub import Hub
 from feedline.realtime.messages import frame
 from feedline.realtime.protocol import Bayeux, Outcome
@@ -82,16 +83,12 @@ class FayeApp:
         method = scope["method"]
         if method == "OPTIONS":  # a browser's CORS preflight of cross-origin long-polling
             return await self._answer(send, 200, b"", scope)
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_REQUEST_BYTES:
-                return await self._answer(send, 413, b'{"message":"Payload Too Large"}', scope)
+        try:
+            body = await read_body(receive, MAX_REQUEST_BYTES)
+        except BodyTooLarge:
+            return await self._answer(send, 413, b'{"message":"Payload Too Large"}', scope)
+        if body is None:
+            return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         jsonp = None
