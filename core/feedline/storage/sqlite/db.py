@@ -3,6 +3,12 @@
 One connection guarded by a lock: SQLite serialises writers anyway, and WAL mode keeps reads from
 blocking on the fan-out's writes. Every statement uses parameters (never SQL built with data).
 
+Writers of one file in one process (the local runner's execution environments each have their own
+connection) also queue on a per-file lock before they ask SQLite for its write lock. Without it a
+writer that finds the file locked waits in SQLite's busy handler, which polls by sleeping 1, 2, 5,
+10, ... up to 100 ms: under a few concurrent writers most of a write's latency was those sleeps
+(BENCHMARKS.md, "Load"). Another process writing the same file still meets the busy handler.
+
 Migrations are the package files ``storage/sqlite/migrations/NNNN_name.sql``, applied in order on
 first use; ``PRAGMA user_version`` records the last one applied, inside the migration's own
 transaction, so an interrupted migration is applied again whole and two processes opening one new
@@ -14,7 +20,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -23,6 +30,19 @@ from feedline.errors import StorageUnavailable
 _FILE = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 #: values per ``IN (...)``: under SQLite's default limit of bound variables
 IN_CHUNK = 500
+
+
+_FILE_LOCKS: dict[str, threading.Lock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: str) -> threading.Lock:
+    """The in-process write lock of one database file (a private one for ``:memory:``)."""
+    if path == ":memory:":
+        return threading.Lock()
+    key = str(Path(path).resolve())
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(key, threading.Lock())
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -87,6 +107,8 @@ class SQLiteDB:
         self.path = str(path)
         self._conn: sqlite3.Connection | None = None
         self.lock = threading.RLock()
+        #: taken before ``self.lock`` by every write (never the other way round: no deadlock)
+        self.write_lock = _file_lock(self.path)
 
     # Connect on first use, not in __init__: building a runtime must not touch the disk.
     @property
@@ -116,20 +138,27 @@ class SQLiteDB:
         """The last migration applied (opening the file applies the pending ones first)."""
         return int(self.query("PRAGMA user_version")[0][0])
 
-    def write(self, sql: str, rows: Iterable[tuple]) -> None:
-        with self.lock:
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: ``BEGIN IMMEDIATE`` takes the file's write lock before the first
+        statement, so reads inside it see every committed change and nothing lands in between."""
+        with self.write_lock, self.lock:
             conn = self.conn
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(sql, rows)
+                yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
 
+    def write(self, sql: str, rows: Iterable[tuple]) -> None:
+        with self.transaction() as conn:
+            conn.executemany(sql, rows)
+
     def execute(self, sql: str, params: tuple = ()) -> int:
-        """One statement; returns the number of rows it changed."""
-        with self.lock:
+        """One writing statement (its own transaction); returns the number of rows it changed."""
+        with self.write_lock, self.lock:
             return self.conn.execute(sql, params).rowcount
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:

@@ -9,8 +9,7 @@ construction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from feedline.models.cursors import Range
 from feedline.reactions import model
@@ -40,24 +39,9 @@ class SQLiteReactions(ReactionStore):
     def __init__(self, db: SQLiteDB):
         self.db = db
 
-    @contextmanager
-    def _transaction(self) -> Iterator:
-        """One write transaction: ``BEGIN IMMEDIATE`` takes the file's write lock before the first
-        read, so the reads of a refresh see every committed change and nothing lands in between."""
-        db = self.db
-        with db.lock:
-            conn = db.conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
     # ---- writes -------------------------------------------------------------------------------
     def add_reaction(self, rec: ReactionRecord) -> bool:
-        with self._transaction() as conn:
+        with self.db.transaction() as conn:
             added = conn.execute(
                 "INSERT INTO reactions (id, key, kind, activity_id, user_id, parent, body, created_us, updated_us, "
                 "deleted_us, target_feeds, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -66,7 +50,7 @@ class SQLiteReactions(ReactionStore):
         return added
 
     def put_reaction(self, rec: ReactionRecord) -> None:
-        with self._transaction() as conn:
+        with self.db.transaction() as conn:
             conn.execute(
                 "UPDATE reactions SET body = ?, updated_us = ?, deleted_us = ?, target_feeds = ?, extra = ? "
                 "WHERE id = ?",
@@ -74,7 +58,7 @@ class SQLiteReactions(ReactionStore):
             self._refresh_ancestors(conn, rec.parent)
 
     def delete_reaction(self, reaction_id: str) -> bool:
-        with self._transaction() as conn:
+        with self.db.transaction() as conn:
             found = conn.execute("SELECT parent FROM reactions WHERE id = ?", (reaction_id,)).fetchone()
             if found is None:
                 return False
