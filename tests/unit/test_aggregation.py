@@ -188,6 +188,7 @@ _activity = st.fixed_dictionaries({
 @settings(max_examples=150, deadline=None)
 @given(act=_activity, time_us=st.integers(ids.parse_time("1900-01-01"), ids.parse_time("2100-01-01")),
        fg=_text, fu=_text)
+@pytest.mark.slow  # hypothesis parity, seconds: `make test` runs it, `make check` does not
 def test_rendering_matches_jinja(act, time_us, fg, fu):
     env = ImmutableSandboxedEnvironment(undefined=ChainableUndefined)
     ctx = {**act, "time": EPOCH + timedelta(microseconds=time_us), "feed": {"group": fg, "user_id": fu}}
@@ -302,6 +303,7 @@ def windows(draw):
     return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
+@pytest.mark.slow  # hypothesis parity, seconds: `make test` runs it, `make check` does not
 @settings(max_examples=300, deadline=None)
 @given(window=windows(), cap=st.integers(1, 20))
 def test_aggregate_twins_identical(window, cap):

@@ -72,6 +72,7 @@ def bits(x: float) -> bytes:
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expr=expr_strategy(), rows=st.lists(st.tuples(value, value, value, value, value), min_size=1, max_size=40),
        ext=st.tuples(value, value), seed=st.integers(0, 2**64 - 1), now=value, keyed=st.booleans())
+@pytest.mark.slow  # hypothesis parity, seconds: `make test` runs it, `make check` does not
 def test_random_expressions_score_alike(expr, rows, ext, seed, now, keyed):
     m = method(expr, DEFAULTS, FUNCTIONS)
     p = m.program
@@ -113,6 +114,7 @@ json_values = st.recursive(leaf_values, lambda inner: st.one_of(st.lists(inner, 
 PATHS = ("a", "b", "time", "m.x", "m.deep.a", "deep.time", "a_1", "x.a")
 
 
+@pytest.mark.slow  # hypothesis parity, seconds: `make test` runs it, `make check` does not
 @settings(max_examples=400, deadline=None)
 @given(docs=st.lists(st.dictionaries(keys, json_values, max_size=6), min_size=1, max_size=8))
 def test_scanner_reads_canonical_bodies_like_the_decoder(docs):
