@@ -319,3 +319,30 @@ def test_ranking_on_a_grouped_feed_or_a_bad_window_stops_the_stack(tmp_path):
     assert proc.returncode != 0 and "'broken'" in proc.stderr and "flat" in proc.stderr
     proc = _dev(tmp_path, {"broken": {"type": "flat", "rank_window": 0, "ranking": {"hot": {"score": "time"}}}})
     assert proc.returncode != 0 and "'broken'" in proc.stderr and "rank_window" in proc.stderr
+
+
+def test_ranked_enriched_read_resolves_references_and_reactions(client, uid, posted):
+    """``/enrich/feed/...?ranking=`` (stream-js: FlatFeed with ``options.ranking``): the ranked order
+    and scores, with ``SU:`` actors resolved and reaction counts, and a next link that keeps both."""
+    user = client.users.add(f"r{uid}", {"name": "Ranker"})
+    feed = client.feed("ranked", uid)
+    now_t = utcnow()
+    extra = feed.add_activity({"actor": f"SU:r{uid}", "verb": "post", "object": "o:x", "time": now_t,
+                               "popularity": 10_000, "likes": 1})
+    client.reactions.add("like", extra["id"], user_id=f"r{uid}")
+    docs = posted + [(extra, {"popularity": 10_000, "likes": 1}, now_t)]
+    before = time.time()
+    resp = feed.get(ranking="popular", limit=4, enrich=True, reactions={"counts": True, "recent": True})
+    after = time.time()
+    order = ranked_ids(docs, lambda d, t: popular(d, t, (before + after) / 2))
+    assert [a["id"] for a in resp["results"]] == order[:4]
+    top = resp["results"][0]
+    assert top["id"] == extra["id"]
+    assert top["actor"]["id"] == user["id"] == f"r{uid}" and top["actor"]["data"] == {"name": "Ranker"}
+    assert top["reaction_counts"] == {"like": 1} and len(top["latest_reactions"]["like"]) == 1
+    assert all(isinstance(a["score"], float) for a in resp["results"])
+    nxt = dict(parse_qsl(urlsplit(resp["next"]).query))
+    assert urlsplit(resp["next"]).path.startswith("/api/v1.0/enrich/feed/ranked/")
+    assert nxt["ranking"] == "popular" and nxt["offset"] == "4"
+    rest = feed.get(ranking="popular", limit=25, offset=4, enrich=True)
+    assert [a["id"] for a in rest["results"]] == order[4:]

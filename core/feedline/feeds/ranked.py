@@ -84,7 +84,7 @@ def _next_params(rq: RankedQuery) -> tuple[tuple[str, str], ...]:
 def read_ranked(rankings: Rankings, group: FeedGroup, stores: Stores, fid: str, q: ReadQuery,
                 rq: RankedQuery) -> tuple[list[PageRow], OffsetCursor | None]:
     """One ranked page of ``fid`` (``rq`` is ``q.ranked``): rows ``(key, body with score, origin)``
-    best first, and the cursor of the next page (same method and variables, next offset)."""
+    best first (plus the body's reference offsets with ``q.with_refs``: an enriched read), and the cursor of the next page (same method and variables, next offset)."""
     method = rankings.methods(group.name).get(rq.method)
     if method is None:
         raise MissingRankingException(f"the ranking method {rq.method!r} is not configured for {group.name!r}")
@@ -100,12 +100,24 @@ def read_ranked(rankings: Rankings, group: FeedGroup, stores: Stores, fid: str, 
         raise RankingException(f"ranking {rq.method!r} of {fid!r} failed: {exc}") from None
     more = len(ranked.indices) > q.limit
     page = ranked.indices[:q.limit]
-    found = stores.activities.get_bodies([keys[i] for i in page])
+    wanted = [keys[i] for i in page]
+    # an enriched read also takes each body's reference offsets: `score` is spliced in before the
+    # closing brace, after every reference, so the offsets still hold in the scored body
+    refs: dict[bytes, bytes | None] = {}
+    if q.with_refs:
+        pairs = stores.activities.get_bodies_refs(wanted)
+        found = {k: p[0] for k, p in pairs.items()}
+        refs = {k: p[1] for k, p in pairs.items()}
+    else:
+        found = stores.activities.get_bodies(wanted)
     variables: Iterator = iter(ranked.score_vars) if ranked.score_vars is not None else iter(())
     rows: list[PageRow] = []
     for i, score in zip(page, ranked.scores):
         v = next(variables, None)
-        body = found.get(keys[i])
-        if body is not None:  # else removed since the window was read
-            rows.append((keys[i], with_score(body, score, v), origins[i]))
+        key = keys[i]
+        body = found.get(key)
+        if body is None:  # removed since the window was read
+            continue
+        row = (key, with_score(body, score, v), origins[i])
+        rows.append((*row, refs.get(key)) if q.with_refs else row)
     return rows, (OffsetCursor(q.offset + q.limit, q.limit, _next_params(rq)) if more else None)

@@ -38,10 +38,7 @@ def read_query(req: Request, fid: str, group: FeedGroup, with_refs: bool = False
     if "ranking_vars" in q or "rankingVars" in q or q.get("ranking"):
         ranked = ranked_query(q)
         if ranked is not None:
-            if with_refs:
-                raise InputException.field("ranking", "ranked enriched reads are not served yet: read the ranked "
-                                                      "feed, then enrich with /enrich/activities/")
-            return ReadQuery(limit, offset, EVERYTHING, ranked=ranked)
+            return ReadQuery(limit, offset, EVERYTHING, ranked=ranked, with_refs=with_refs)
     svc = req.rt.feeds
     kind = svc.kind(fid)
     match = None
