@@ -26,21 +26,11 @@ type Location struct {
 	Name string  `json:"name"`
 }
 
-// Activity mirrors the benchmark's stored activities: Stream's core fields and five custom ones.
+// Activity mirrors the benchmark's stored activities (StoredActivity, in enrich.go: Stream's core
+// fields and five custom ones) as a page shows them, with their origin.
 type Activity struct {
-	ID         string   `json:"id"`
-	Actor      string   `json:"actor"`
-	Verb       string   `json:"verb"`
-	Object     string   `json:"object"`
-	Target     string   `json:"target"`
-	ForeignID  string   `json:"foreign_id"`
-	Time       string   `json:"time"`
-	Lang       string   `json:"lang"`
-	Location   Location `json:"location"`
-	Message    string   `json:"message"`
-	Popularity int      `json:"popularity"`
-	Tags       []string `json:"tags"`
-	Origin     *string  `json:"origin"`
+	StoredActivity
+	Origin *string `json:"origin"`
 }
 
 type Page struct {
