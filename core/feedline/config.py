@@ -42,7 +42,7 @@ ENV_DLQ_URL = "FEEDLINE_DLQ_URL"
 ENV_APP_ID = "FEEDLINE_APP_ID"
 #: the API Gateway management endpoint of the realtime WebSocket API (AWS; unset: no push)
 ENV_REALTIME_ENDPOINT = "FEEDLINE_REALTIME_ENDPOINT"
-#: "1": Open Graph may fetch pages on loopback/private addresses (local stacks and tests; docs/api.md §17)
+#: "1": Open Graph may fetch pages on loopback/private addresses (local stacks and tests; docs/api.md §18)
 ENV_OG_ALLOW_PRIVATE = "FEEDLINE_OG_ALLOW_PRIVATE"
 #: the public origin file URLs are built on (``https://cdn.example.com``); unset: the request's own host
 ENV_MEDIA_BASE_URL = "FEEDLINE_MEDIA_BASE_URL"
@@ -188,6 +188,9 @@ class Settings:
         if storage not in ("sqlite", "cassandra"):
             raise RuntimeError(f"{ENV_STORAGE} must be sqlite or cassandra")
         queue = env.get(ENV_QUEUE) or ("sqs" if env.get(ENV_QUEUE_URL) else "embedded")
+        media_base_url = env.get(ENV_MEDIA_BASE_URL, "").rstrip("/")
+        if media_base_url and not re.fullmatch(r"https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?", media_base_url):
+            raise RuntimeError(f"{ENV_MEDIA_BASE_URL} must be an http(s) origin, optionally with a path")
         return cls(
             app=app,
             storage=storage,
@@ -210,5 +213,5 @@ class Settings:
             dlq_url=env.get(ENV_DLQ_URL, ""),
             realtime_endpoint=env.get(ENV_REALTIME_ENDPOINT, ""),
             og_allow_private=env.get(ENV_OG_ALLOW_PRIVATE, "").lower() in ("1", "true", "yes"),
-            media_base_url=env.get(ENV_MEDIA_BASE_URL, "").rstrip("/"),
+            media_base_url=media_base_url,
         )

@@ -138,3 +138,18 @@ def test_crop_keeps_the_side_asked_for():
     assert Image.open(io.BytesIO(right)).convert("RGB").getpixel((25, 25)) == (0, 0, 255)
     padded, _ = images.process(out.getvalue(), Options(100, 100, "center", "fill"))
     assert Image.open(io.BytesIO(padded)).convert("RGB").getpixel((50, 5)) == (255, 255, 255)
+
+
+def test_url_origin_setting_beats_the_request():
+    from types import SimpleNamespace
+
+    from feedline.media.routes import origin
+
+    def req(base: str, headers: dict) -> SimpleNamespace:
+        return SimpleNamespace(rt=SimpleNamespace(settings=SimpleNamespace(media_base_url=base)), headers=headers,
+                               event={"requestContext": {"domainName": "abc.execute-api.example.com"}})
+
+    assert origin(req("https://cdn.example.org", {"host": "evil.example"})) == "https://cdn.example.org"
+    assert origin(req("", {"host": "localhost:8000"})) == "http://localhost:8000"
+    assert origin(req("", {"host": "api.example.org", "x-forwarded-proto": "https"})) == "https://api.example.org"
+    assert origin(req("", {})) == "http://abc.execute-api.example.com"
