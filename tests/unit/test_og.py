@@ -97,6 +97,28 @@ class Pages(BaseHTTPRequestHandler):
         elif path.startswith("/slow/"):  # /slow/<seconds>
             time.sleep(float(path.rsplit("/", 1)[1]))
             self._send(200, PAGE.encode())
+        elif path == "/dribble":  # headers a byte at a time: every read is quick, the whole is not
+            try:
+                self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Slow: ")
+                for _ in range(30):
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+        elif path == "/chunked":
+            self.protocol_version = "HTTP/1.1"
+            body = PAGE.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(body), 100):
+                piece = body[i:i + 100]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            self.close_connection = True
         elif path == "/json":
             self._send(200, b'{"title": "no"}', "application/json")
         elif path == "/missing":
@@ -141,6 +163,7 @@ def test_fetch_reads_a_page_and_follows_redirects(pages):
     page = fetch(f"{pages}/hop/2", LOCAL)
     assert page.url == f"{pages}/page" and "og:title" in page.html
     assert fetch(f"{pages}/latin1", LOCAL).html == "<title>Caf\u00e9</title>"
+    assert fetch(f"{pages}/chunked", LOCAL).html == PAGE
 
 
 def test_fetch_bounds(pages):
@@ -152,6 +175,10 @@ def test_fetch_bounds(pages):
     with pytest.raises(FetchError, match="in time|could not be fetched"):
         fetch(f"{pages}/slow/2", LOCAL)
     assert time.monotonic() - start < 1.8  # the deadline, not the page, ends the wait
+    start = time.monotonic()
+    with pytest.raises(FetchError, match="in time|could not be fetched"):
+        fetch(f"{pages}/dribble", LOCAL)
+    assert time.monotonic() - start < 1.8
     with pytest.raises(FetchError, match="not HTML"):
         fetch(f"{pages}/json", LOCAL)
     with pytest.raises(FetchError, match="HTTP 404"):

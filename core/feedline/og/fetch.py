@@ -176,6 +176,11 @@ def _get(parts: SplitResult, limits: Limits, deadline: float) -> tuple[int, str 
     else:
         conn = _Pinned(host, parts.port, address, remaining)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # Socket timeouts bound each read, not the sum: a server dribbling a byte a second would hold
+    # the function. The watchdog shuts the socket at the deadline, whatever read is waiting.
+    watchdog = threading.Timer(remaining, _abort, (conn,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         conn.request("GET", target, headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml",
                                              "Accept-Encoding": "identity"})
@@ -189,7 +194,17 @@ def _get(parts: SplitResult, limits: Limits, deadline: float) -> tuple[int, str 
         # ssl.SSLError, socket.timeout and refused connections are OSErrors
         raise FetchError(f"the page could not be fetched ({type(exc).__name__})") from None
     finally:
+        watchdog.cancel()
         conn.close()
+
+
+def _abort(conn: http.client.HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
 
 
 def _read(conn: http.client.HTTPConnection, resp: http.client.HTTPResponse, limit: int, deadline: float) -> bytes:
