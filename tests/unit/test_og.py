@@ -193,6 +193,19 @@ def test_private_addresses_are_refused_unless_allowed(pages):
             fetch(url, strict)
 
 
+@pytest.mark.parametrize("address,public", [
+    ("93.184.215.14", True), ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
+    ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
+    ("169.254.169.254", False), ("100.64.0.1", False), ("224.0.0.1", False),
+    ("0.0.0.0", False),  # noqa: S104 - an address judged, not bound
+    ("::1", False), ("fe80::1%eth0", False), ("fd00:ec2::254", False), ("::ffff:127.0.0.1", False),
+    ("::ffff:93.184.215.14", True), ("2002:7f00:1::", False), ("2002:5db8:d70e::", True),
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", False),  # Teredo, client 10.0.0.1
+])
+def test_address_rule(address, public):
+    assert og_fetch._is_public(address) is public
+
+
 def test_redirects_are_checked_again(pages, monkeypatch):
     # 127.0.0.1 plays a public address, 127.0.0.2 a private one: the second hop must be refused
     monkeypatch.setattr(og_fetch, "_is_public", lambda a: a == "127.0.0.1")

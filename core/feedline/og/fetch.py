@@ -7,7 +7,8 @@ localhost. Every hop (the URL and each redirect) is checked the same way:
 - only ``http``/``https``, no user info, a host name;
 - the host is resolved once, and every address it resolves to must be globally routable
   (``ipaddress``'s ``is_global``: no loopback, private, link-local, shared 100.64/10, multicast,
-  reserved or unspecified addresses; IPv4-mapped IPv6 addresses are judged as IPv4);
+  reserved or unspecified addresses; an IPv4 address inside an IPv6 one, mapped, 6to4 or Teredo,
+  is judged as that IPv4 address);
 - the connection goes to the address that was checked (the socket is opened to the IP, the Host
   header and TLS server name carry the host name), so a DNS answer that changes between the check
   and the connect (DNS rebinding) cannot redirect it.
@@ -79,9 +80,12 @@ def check_url(url: str) -> SplitResult:
 
 
 def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        # an IPv4 address inside an IPv6 one (mapped, 6to4, Teredo) is judged as that IPv4 address
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            ip = embedded
     return ip.is_global and not ip.is_multicast
 
 
