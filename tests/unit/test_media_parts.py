@@ -153,3 +153,27 @@ def test_url_origin_setting_beats_the_request():
     assert origin(req("", {"host": "localhost:8000"})) == "http://localhost:8000"
     assert origin(req("", {"host": "api.example.org", "x-forwarded-proto": "https"})) == "https://api.example.org"
     assert origin(req("", {})) == "http://abc.execute-api.example.com"
+
+
+@pytest.mark.parametrize("opts,size", [
+    (Options(100, 100, "center", "clip"), (50, 100)),
+    (Options(50, None, "center", "clip"), (50, 100)),
+    (Options(60, 60, "center", "crop"), (60, 60)),
+    (Options(None, 40, "center", "scale"), (20, 40)),
+])
+def test_jpeg_with_exif_rotation_is_sized_as_seen(opts, size):
+    """A phone photo stored 400x200 with orientation 6 is seen 200x400: sizes (and the reduced
+    JPEG decode, which happens before the turn) follow what is seen."""
+    img = Image.new("RGB", (400, 200), (255, 0, 0))
+    img.paste((0, 0, 255), (0, 0, 200, 200))  # stored: left half blue
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif, quality=95)
+    data, ctype = images.process(out.getvalue(), opts)
+    got = Image.open(io.BytesIO(data))
+    assert ctype == "image/jpeg" and got.size == size
+    if opts.resize == "clip" and opts.h == 100:
+        # turned 90° clockwise, the stored left half (blue) is now the top
+        r, g, b = got.convert("RGB").getpixel((25, 10))
+        assert b > 200 and r < 60
