@@ -46,6 +46,9 @@ ENV_REALTIME_ENDPOINT = "FEEDLINE_REALTIME_ENDPOINT"
 ENV_OG_ALLOW_PRIVATE = "FEEDLINE_OG_ALLOW_PRIVATE"
 #: the public origin file URLs are built on (``https://cdn.example.com``); unset: the request's own host
 ENV_MEDIA_BASE_URL = "FEEDLINE_MEDIA_BASE_URL"
+#: uploaded files in this S3 bucket instead of the database (docs/api.md §17); S3's endpoint (moto, MinIO)
+ENV_FILES_BUCKET = "FEEDLINE_FILES_BUCKET"
+ENV_S3_ENDPOINT = "FEEDLINE_S3_ENDPOINT"
 #: the app id when none is configured (docs/api.md §16)
 DEFAULT_APP_ID = "local"
 
@@ -155,6 +158,9 @@ class Settings:
     og_allow_private: bool = False
     #: files and images: the origin of the URLs handed out (empty: the request's host)
     media_base_url: str = ""
+    #: files and images in S3 (empty: in the database)
+    files_bucket: str = ""
+    s3_endpoint: str = ""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -214,4 +220,6 @@ class Settings:
             realtime_endpoint=env.get(ENV_REALTIME_ENDPOINT, ""),
             og_allow_private=env.get(ENV_OG_ALLOW_PRIVATE, "").lower() in ("1", "true", "yes"),
             media_base_url=media_base_url,
+            files_bucket=env.get(ENV_FILES_BUCKET, ""),
+            s3_endpoint=env.get(ENV_S3_ENDPOINT, ""),
         )

@@ -179,3 +179,38 @@ def test_uploads_need_a_valid_token(dev_server):
     assert upload(dev_server, "files", b"x", token=bad).status_code in (401, 403)
     scoped = jwt.encode({"resource": "feed", "action": "*", "feed_id": "*"}, API_SECRET, algorithm="HS256")
     assert_error(upload(dev_server, "files", b"x", token=scoped), 403, 17)
+
+
+@pytest.fixture(scope="module")
+def s3_server(moto, tmp_path_factory):
+    """`feedline dev` (SQLite) keeping files in an S3 bucket (moto's server)."""
+    import uuid
+
+    from feedline.storage.s3.files import make_s3_client
+    from tests.conftest import DevServer
+    from tests.sqs_support import AWS_ENV
+
+    bucket = f"files-{uuid.uuid4().hex[:10]}"
+    make_s3_client(moto.endpoint).create_bucket(Bucket=bucket)
+    server = DevServer(tmp_path_factory.mktemp("dev-s3"), {**AWS_ENV, "FEEDLINE_FILES_BUCKET": bucket,
+                                                           "FEEDLINE_S3_ENDPOINT": moto.endpoint})
+    server.bucket = bucket
+    yield server
+    server.stop()
+
+
+def test_files_in_s3_through_the_api(s3_server, moto):
+    from feedline.storage.s3.files import make_s3_client
+
+    data = image(120, 60)
+    url = upload(s3_server, "images", data, token=user_token("carol")).json()["file"]
+    s3 = make_s3_client(moto.endpoint)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=s3_server.bucket).get("Contents", [])]
+    assert len(keys) == 1 and keys[0] == "files/" + urlsplit(url).path.split("/")[-2]
+    assert requests.get(url, timeout=10).content == data
+    small = call(s3_server, "GET", "images/", params={"url": url, "w": 30}).json()["file"]
+    assert Image.open(io.BytesIO(requests.get(small, timeout=10).content)).size == (30, 15)
+    assert_error(call(s3_server, "DELETE", "images/", token=user_token("dave"), params={"url": url}), 403, 17)
+    assert call(s3_server, "DELETE", "images/", token=user_token("carol"), params={"url": url}).status_code == 200
+    assert s3.list_objects_v2(Bucket=s3_server.bucket).get("KeyCount") == 0
+    assert_error(requests.get(url, timeout=10), 404, 16)

@@ -1,8 +1,8 @@
 """The file store contract: one record per uploaded file, its bytes with it.
 
-Bound to every backend by ``tests/contract/file_store_contract.py``. On AWS the natural home of the
-bytes is S3 (docs/api.md, "Files and images"); both built-in backends keep them in the database,
-so a self-hosted stack needs nothing else.
+Bound to every backend by ``tests/contract/file_store_contract.py``: SQLite and Cassandra keep the
+bytes in the database (a self-hosted stack needs nothing else); with a files bucket configured,
+``storage.s3`` keeps them in S3 (docs/api.md §17).
 """
 
 from __future__ import annotations
