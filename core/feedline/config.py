@@ -42,6 +42,13 @@ ENV_DLQ_URL = "FEEDLINE_DLQ_URL"
 ENV_APP_ID = "FEEDLINE_APP_ID"
 #: the API Gateway management endpoint of the realtime WebSocket API (AWS; unset: no push)
 ENV_REALTIME_ENDPOINT = "FEEDLINE_REALTIME_ENDPOINT"
+#: "1": Open Graph may fetch pages on loopback/private addresses (local stacks and tests; docs/api.md §18)
+ENV_OG_ALLOW_PRIVATE = "FEEDLINE_OG_ALLOW_PRIVATE"
+#: the public origin file URLs are built on (``https://cdn.example.com``); unset: the request's own host
+ENV_MEDIA_BASE_URL = "FEEDLINE_MEDIA_BASE_URL"
+#: uploaded files in this S3 bucket instead of the database (docs/api.md §17); S3's endpoint (moto, MinIO)
+ENV_FILES_BUCKET = "FEEDLINE_FILES_BUCKET"
+ENV_S3_ENDPOINT = "FEEDLINE_S3_ENDPOINT"
 #: the app id when none is configured (docs/api.md §16)
 DEFAULT_APP_ID = "local"
 
@@ -147,6 +154,13 @@ class Settings:
     dlq_url: str = ""
     #: where the write and fan-out functions push realtime messages (API Gateway management API)
     realtime_endpoint: str = ""
+    #: Open Graph: fetch pages on loopback/private addresses too (never on a deployed stack)
+    og_allow_private: bool = False
+    #: files and images: the origin of the URLs handed out (empty: the request's host)
+    media_base_url: str = ""
+    #: files and images in S3 (empty: in the database)
+    files_bucket: str = ""
+    s3_endpoint: str = ""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -180,6 +194,9 @@ class Settings:
         if storage not in ("sqlite", "cassandra"):
             raise RuntimeError(f"{ENV_STORAGE} must be sqlite or cassandra")
         queue = env.get(ENV_QUEUE) or ("sqs" if env.get(ENV_QUEUE_URL) else "embedded")
+        media_base_url = env.get(ENV_MEDIA_BASE_URL, "").rstrip("/")
+        if media_base_url and not re.fullmatch(r"https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?", media_base_url):
+            raise RuntimeError(f"{ENV_MEDIA_BASE_URL} must be an http(s) origin, optionally with a path")
         return cls(
             app=app,
             storage=storage,
@@ -201,4 +218,8 @@ class Settings:
             inline_fanout=int(env.get(ENV_INLINE_FANOUT, "0")),
             dlq_url=env.get(ENV_DLQ_URL, ""),
             realtime_endpoint=env.get(ENV_REALTIME_ENDPOINT, ""),
+            og_allow_private=env.get(ENV_OG_ALLOW_PRIVATE, "").lower() in ("1", "true", "yes"),
+            media_base_url=media_base_url,
+            files_bucket=env.get(ENV_FILES_BUCKET, ""),
+            s3_endpoint=env.get(ENV_S3_ENDPOINT, ""),
         )

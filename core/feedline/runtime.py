@@ -22,6 +22,9 @@ from feedline.enrichment.service import EnrichmentService
 from feedline.fanout.queue import EmbeddedQueue, FanoutQueue, SqsQueue
 from feedline.feeds.service import FeedService
 from feedline.follows.service import FollowService
+from feedline.media.service import MediaService
+from feedline.og.fetch import Limits
+from feedline.og.service import OgService
 from feedline.reactions.service import ReactionService
 from feedline.realtime import publisher as realtime
 from feedline.storage import open_stores
@@ -44,6 +47,8 @@ class Runtime:
     collections: CollectionService = field(init=False)
     enrichment: EnrichmentService = field(init=False)
     analytics: AnalyticsService = field(init=False)
+    media: MediaService = field(init=False)
+    og: OgService = field(init=False)
 
     def __post_init__(self) -> None:
         app = self.settings.app
@@ -58,6 +63,8 @@ class Runtime:
         self.collections = CollectionService(self.stores)
         self.enrichment = EnrichmentService(self.stores, self.feeds)
         self.analytics = AnalyticsService(self.stores)
+        self.media = MediaService(self.stores, app.api_secret)
+        self.og = OgService(Limits(allow_private=self.settings.og_allow_private))
 
     def close(self) -> None:
         self.queue.close()

@@ -15,6 +15,7 @@ from feedline.analytics.store import EventStore
 from feedline.collections.store import CollectionStore
 from feedline.feeds.store import MarkStore, TimelineStore
 from feedline.follows.store import FollowStore
+from feedline.media.store import FileStore
 from feedline.reactions.store import ReactionStore
 from feedline.realtime.store import SubscriptionStore
 from feedline.users.store import UserStore
@@ -32,6 +33,8 @@ class Stores:
     users: UserStore
     collections: CollectionStore
     events: EventStore
+    #: uploaded files and images (bytes with their record)
+    files: FileStore
     #: releases the backend's connections
     closer: Callable[[], None] = field(default=lambda: None, repr=False)
 

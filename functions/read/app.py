@@ -13,8 +13,10 @@ from feedline.collections import routes as collections
 from feedline.enrichment import routes as enrichment
 from feedline.feeds import routes as feeds
 from feedline.follows import routes as follows
+from feedline.media import routes as media
+from feedline.og import routes as og
 from feedline.reactions import routes as reactions
 from feedline.users import routes as users
 
 lambda_handler = Api("read", feeds.read, activities.read, follows.read, reactions.read, users.read,
-                     collections.read, enrichment.read, runtime=runtime.get)
+                     collections.read, enrichment.read, og.read, media.read, runtime=runtime.get)

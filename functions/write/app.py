@@ -11,6 +11,7 @@ from feedline.collections import routes as collections
 from feedline.feeds import routes as feeds
 from feedline.feeds.factory import check_formats
 from feedline.follows import routes as follows
+from feedline.media import routes as media
 from feedline.reactions import routes as reactions
 from feedline.runtime import Runtime
 from feedline.users import routes as users
@@ -22,4 +23,4 @@ def _cold_start(rt: Runtime) -> None:
 
 
 lambda_handler = Api("write", activities.write, follows.write, feeds.write, reactions.write, users.write,
-                     collections.write, analytics.write, runtime=runtime.get, on_cold_start=_cold_start)
+                     collections.write, analytics.write, media.write, runtime=runtime.get, on_cold_start=_cold_start)

@@ -18,6 +18,7 @@ from feedline.storage.cassandra.base import key_uuid, uuid_key
 from .activity_store_contract import ActivityStoreContract
 from .collection_store_contract import CollectionStoreContract
 from .event_store_contract import EventStoreContract
+from .file_store_contract import FileStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
 from .reaction_store_contract import ReactionEnrichmentContract, ReactionStoreContract
@@ -446,3 +447,7 @@ def test_without_body_copies_pages_join_bodies_as_before(cassandra_settings):
     finally:
         truncate_all(s)
         s.close()
+
+
+class TestCassandraFiles(FileStoreContract):
+    pass

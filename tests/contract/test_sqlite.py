@@ -9,6 +9,7 @@ from feedline.storage.sqlite import open_stores
 from .activity_store_contract import ActivityStoreContract
 from .collection_store_contract import CollectionStoreContract
 from .event_store_contract import EventStoreContract
+from .file_store_contract import FileStoreContract
 from .follow_store_contract import FollowStoreContract
 from .mark_store_contract import MarkStoreContract
 from .reaction_store_contract import ReactionEnrichmentContract, ReactionStoreContract
@@ -79,4 +80,8 @@ class TestSQLiteReactionEnrichment(ReactionEnrichmentContract):
 
 
 class TestSQLiteTimelineRefs(TimelineRefsContract):
+    pass
+
+
+class TestSQLiteFiles(FileStoreContract):
     pass

@@ -4,18 +4,23 @@ documented for its operation and its body must validate against the documented s
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
+from http.server import ThreadingHTTPServer
+from threading import Thread
 from urllib.parse import urlencode
 
 import jwt
 import pytest
+from PIL import Image
 
 from feedline.config import AppConfig, Settings
 from feedline.local import template
 from feedline.local.runner import LocalStack
 from tests.conftest import API_KEY, API_SECRET, BACKENDS, ROOT
+from tests.unit.test_og import Pages
 from tests.unit.test_openapi import document, registered_routes, schema_validator
 from tests.unit.test_openapi import template as route_template
 
@@ -39,16 +44,20 @@ class Checked:
             key=lambda rp: rp[1].count("{"))
 
     def __call__(self, method: str, path: str, body: object = None, *, expect: int = 200,
-                 token: str = SERVER, key: str = API_KEY, **query: str) -> dict:
+                 token: str = SERVER, key: str = API_KEY, form: tuple[str, bytes] | None = None,
+                 **query: str) -> dict:
         qs = urlencode({"api_key": key, **query})
         raw = json.dumps(body).encode() if body is not None else b""
-        status, headers, out = self.stack.http(method, f"{path}?{qs}",
-                                               {"Authorization": token, "stream-auth-type": "jwt"}, raw)
+        headers = {"Authorization": token, "stream-auth-type": "jwt"}
+        if form is not None:  # a multipart upload (files and images, docs/api.md §17)
+            raw = (b'--b0und\r\nContent-Disposition: form-data; name="file"; filename="' + form[0].encode()
+                   + b'"\r\nContent-Type: application/octet-stream\r\n\r\n' + form[1] + b"\r\n--b0und--\r\n")
+            headers["Content-Type"] = "multipart/form-data; boundary=b0und"
+        status, headers, out = self.stack.http(method, f"{path}?{qs}", headers, raw)
         assert status == expect, out
         assert headers.get("content-type") == "application/json"
         answer = json.loads(out)
-        doc_path = next(p for rx, p in self.routes if rx.match(path))
-        op = document()["paths"][doc_path][method.lower()]
+        doc_path, op = self._operation(method, path)
         assert str(status) in op["responses"], f"{method} {doc_path}: {status} is not documented"
         response = op["responses"][str(status)]
         if "$ref" in response:
@@ -60,6 +69,22 @@ class Checked:
             self.answered.add((method, route_template(doc_path)))
         return answer
 
+    def _operation(self, method: str, path: str) -> tuple[str, dict]:
+        doc_path = next(p for rx, p in self.routes if rx.match(path))
+        return doc_path, document()["paths"][doc_path][method.lower()]
+
+    def content(self, url: str) -> bytes:
+        """GET a file URL the API handed out, with no credentials (as an ``<img>`` does): a
+        documented binary 200."""
+        target = url.split("://", 1)[1].split("/", 1)[1]
+        status, headers, out = self.stack.http("GET", f"/{target}", {}, b"")
+        assert status == 200, out
+        doc_path, op = self._operation("GET", "/" + target.split("?")[0])
+        assert "application/octet-stream" in op["responses"]["200"]["content"]
+        assert headers.get("content-type") != "application/json"
+        self.answered.add(("GET", route_template(doc_path)))
+        return out
+
 
 @pytest.fixture(params=[pytest.param(b, marks=[pytest.mark.cassandra] if b == "cassandra" else [])
                         for b in BACKENDS])
@@ -68,6 +93,7 @@ def call(request, tmp_path):
         settings = request.getfixturevalue("cassandra_settings")
     else:
         settings = Settings(app=AppConfig(API_KEY, API_SECRET), sqlite_path=str(tmp_path / "f.db"))
+    settings = settings.with_(og_allow_private=True)  # the Open Graph check reads a page on 127.0.0.1
     stack = LocalStack(template.load(ROOT / "template.yaml"), settings)
     yield Checked(stack)
     stack.close()
@@ -179,6 +205,31 @@ def test_every_served_route_answers_as_documented(call):
         {"content": "photo:1", "label": "click", "user_data": u, "feed_id": f"user:{u}"}]})
     call("POST", "/analytics/v1.0/impression/", [
         {"content_list": ["photo:1"], "user_data": u, "feed_id": f"user:{u}"}])
+
+    # files and images (docs/api.md §17)
+    png = io.BytesIO()
+    Image.new("RGB", (20, 10)).save(png, "PNG")
+    file_url = call("POST", "/api/v1.0/files/", form=("a.txt", b"hello"))["file"]
+    assert call.content(file_url) == b"hello"
+    image_url = call("POST", "/api/v1.0/images/", form=("a.png", png.getvalue()))["file"]
+    call("POST", "/api/v1.0/images/", form=("a.png", b"not an image"), expect=400)
+    assert call.content(image_url) == png.getvalue()
+    small = call("GET", "/api/v1.0/images/", url=image_url, w="4")["file"]
+    assert Image.open(io.BytesIO(call.content(small))).size == (4, 2)
+    call("DELETE", "/api/v1.0/images/", url=image_url)
+    call("DELETE", "/api/v1.0/files/", url=file_url)
+    call("DELETE", "/api/v1.0/files/", url=file_url, expect=404)
+
+    # Open Graph (docs/api.md §18): a page on a local server (the stack allows private addresses)
+    pages = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    Thread(target=pages.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{pages.server_address[1]}"
+        assert call("GET", "/api/v1.0/og/", url=f"{base}/page")["title"] == "The & Title"
+        call("GET", "/api/v1.0/og/", url=f"{base}/nothing", expect=400)
+    finally:
+        pages.shutdown()
+        pages.server_close()
 
     missing = registered_routes() - call.answered
     assert not missing, f"served routes this test never saw succeed: {sorted(missing)}"

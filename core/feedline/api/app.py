@@ -97,7 +97,7 @@ class Api:
         logs.bind(context, (event.get("requestContext") or {}).get("requestId"), cold)
         return self.dispatch(req).event()
 
-    def dispatch(self, req: Request) -> responses.Reply:
+    def dispatch(self, req: Request) -> responses.Reply | responses.Binary:
         method, path = req.method, req.path
         allowed = False
         try:

@@ -7,6 +7,7 @@ JSON string ``"1.23ms"``, the last member of the object.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 import ujson
@@ -60,3 +61,17 @@ def error(err: StreamError, duration: str) -> Reply:
     body["duration"] = duration
     # ensure_ascii: a detail quoting bad input (a lone surrogate, say) must still be valid JSON
     return Reply(err.status_code, ujson.dumps(body, ensure_ascii=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    """A route's answer that is not JSON (a file's bytes): base64 in the event, as API Gateway's
+    HTTP API (payload 2.0) expects a binary body; it decodes it before the client sees it."""
+
+    status_code: int
+    body: bytes
+    headers: dict[str, str]
+
+    def event(self) -> dict:
+        return {"statusCode": self.status_code, "body": base64.b64encode(self.body).decode("ascii"),
+                "isBase64Encoded": True, "headers": dict(self.headers), "cookies": []}

@@ -14,11 +14,18 @@ if TYPE_CHECKING:
 
 
 def open_stores(settings: Settings) -> Stores:
-    """Build the backend the settings name. Backends connect lazily, never here."""
+    """Build the backend the settings name. Backends connect lazily, never here. With a files
+    bucket, uploaded files live in S3 and everything else in the backend."""
     if settings.storage == "cassandra":
         from feedline.storage import cassandra
 
-        return cassandra.from_settings(settings)
-    from feedline.storage import sqlite
+        stores = cassandra.from_settings(settings)
+    else:
+        from feedline.storage import sqlite
 
-    return sqlite.open_stores(settings.sqlite_path)
+        stores = sqlite.open_stores(settings.sqlite_path)
+    if settings.files_bucket:
+        from feedline.storage.s3.files import S3Files
+
+        stores.files = S3Files(settings.files_bucket, endpoint_url=settings.s3_endpoint)
+    return stores

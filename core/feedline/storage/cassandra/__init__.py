@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from feedline.storage.cassandra.activities import CassandraActivities
 from feedline.storage.cassandra.collections import CassandraCollections
 from feedline.storage.cassandra.events import CassandraEvents
+from feedline.storage.cassandra.files import CassandraFiles
 from feedline.storage.cassandra.follows import CassandraFollows
 from feedline.storage.cassandra.reactions import CassandraReactions
 from feedline.storage.cassandra.realtime import CassandraSubscriptions
@@ -41,6 +42,7 @@ def open_stores(hosts: Sequence[str] = ("127.0.0.1",), port: int = 9042, keyspac
     return Stores(activities=activities, timelines=CassandraTimelines(cs, activities), marks=CassandraMarks(cs),
                   follows=CassandraFollows(cs), reactions=CassandraReactions(cs), users=CassandraUsers(cs),
                   collections=CassandraCollections(cs), events=CassandraEvents(cs), realtime=CassandraSubscriptions(cs),
+                  files=CassandraFiles(cs),
                   closer=cs.shutdown)
 
 

@@ -21,7 +21,7 @@ TABLES = (
     "realtime_connections", "realtime_subscribers", "realtime_channels",
     "reactions", "reactions_by_activity", "reactions_by_user", "reactions_by_parent", "reactions_by_parent_user",
     "reaction_counts", "reactions_by_activity_user",
-    "users", "collection_items", "events_by_user",
+    "users", "collection_items", "events_by_user", "files",
 )
 
 CQL: dict[str, str] = {
@@ -128,6 +128,16 @@ CQL: dict[str, str] = {
     "event_put": "INSERT INTO events_by_user (user_id, day, key, kind, feed_id, body) VALUES (?, ?, ?, ?, ?, ?)",
     "user_events": ("SELECT key, kind, user_id, feed_id, body FROM events_by_user "
                     "WHERE user_id = ? AND day = ? AND key >= ? AND key < ? LIMIT ?"),
+    # ---- uploaded files (0009): the record in static columns, the bytes in chunk rows ----------
+    "file_chunk_put": "INSERT INTO files (id, chunk, data) VALUES (?, ?, ?)",
+    "file_record_put": ("INSERT INTO files (id, kind, name, content_type, size, uploader, created_us, chunks) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+    # PER PARTITION LIMIT 1: the static columns without reading the chunks
+    "file_record_get": ("SELECT id, kind, name, content_type, size, uploader, created_us, chunks FROM files "
+                        "WHERE id = ? PER PARTITION LIMIT 1"),
+    "file_get": ("SELECT id, kind, name, content_type, size, uploader, created_us, chunks, chunk, data FROM files "
+                 "WHERE id = ?"),
+    "file_delete": "DELETE FROM files WHERE id = ?",
 }
 
 # ---- reactions (tables: migrations/0002_reactions.cql) -----------------------------------------

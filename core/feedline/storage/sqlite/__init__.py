@@ -13,6 +13,7 @@ from feedline.storage.sqlite.activities import SQLiteActivities
 from feedline.storage.sqlite.collections import SQLiteCollections
 from feedline.storage.sqlite.db import SQLiteDB
 from feedline.storage.sqlite.events import SQLiteEvents
+from feedline.storage.sqlite.files import SQLiteFiles
 from feedline.storage.sqlite.follows import SQLiteFollows
 from feedline.storage.sqlite.reactions import SQLiteReactions
 from feedline.storage.sqlite.realtime import SQLiteSubscriptions
@@ -28,6 +29,7 @@ def open_stores(path: str | Path = ":memory:") -> Stores:
     return Stores(activities=activities, timelines=SQLiteTimelines(db, activities), marks=SQLiteMarks(db),
                   follows=SQLiteFollows(db), reactions=SQLiteReactions(db), users=SQLiteUsers(db),
                   collections=SQLiteCollections(db), events=SQLiteEvents(db), realtime=SQLiteSubscriptions(db),
+                  files=SQLiteFiles(db),
                   closer=db.close)
 
 
