@@ -43,7 +43,8 @@ def start_stack(host: str, api_port: int, faye_port: int, data: Path, env: dict[
     proc = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         [sys.executable, "-m", "feedline.cli", "dev", "--host", host, "--port", str(api_port),
          "--faye-port", str(faye_port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        # a session of its own: Ctrl-C reaches run.py alone, which stops the stack (SIGTERM, drained)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -81,10 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "FEEDLINE_API_KEY": key, "FEEDLINE_API_SECRET": secret, "FEEDLINE_APP_ID": app_id,
            "FEEDLINE_CONFIG": str(HERE / "feedline.json"), "FEEDLINE_STORAGE": "sqlite",
            "FEEDLINE_SQLITE_PATH": str(data / "demo.db"), "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C or a TERM: stop what was started, exit 0
+        signal.signal(sig, lambda *_: stop.set())
     stack = start_stack(host, api_port, faye_port, data, env)
     web = None
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         api_url, faye_url = f"http://{host}:{api_port}", f"http://{host}:{faye_port}/faye"
         web = DemoServer(host, args.web_port, api_key=key, api_secret=secret, app_id=app_id, api_url=api_url,
@@ -96,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         world = seed(stream.connect(key, secret, base_url=seed_url, timeout=20), web.url)
         page = f"{web.url}/?user=alice"
         if args.json:
-            print(json.dumps({"page": page, "web": web.url, "api": api_url, "faye": faye_url, "app_id": app_id, "api_key": key,
-                              "data": str(data), **world}), flush=True)
+            print(json.dumps({"page": page, "web": web.url, "api": api_url, "faye": faye_url, "app_id": app_id,
+                              "api_key": key, "data": str(data), **world}), flush=True)
         else:
             print(f"\nFeedline demo: {page}\n  (other users: "
                   f"{', '.join(re.sub('alice$', u, page) for u in USERS if u != 'alice')})\n"
@@ -107,8 +109,6 @@ def main(argv: list[str] | None = None) -> int:
             if stack.poll() is not None:
                 print(f"feedline dev exited with {stack.returncode}: see {data / 'feedline-dev.log'}", file=sys.stderr)
                 return 1
-    except KeyboardInterrupt:
-        pass
     finally:
         if web is not None:
             web.stop()

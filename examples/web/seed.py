@@ -45,7 +45,14 @@ REACTIONS = [
     ("carol", "comment", 2, "Send me the list, please!"),
     ("alice", "comment", 4, "Count me in."),
     ("alice", "like", 5, None),
+    # a thread longer than the kit shows at first (5): its "Load more" follows latest_reactions_extra's next link
+    ("carol", "comment", 5, "200 g rye, 300 g bread flour, 2 tsp caraway."),
+    ("carol", "comment", 5, "Levain at 20%, 75% water, overnight in the fridge."),
+    ("dave", "comment", 5, "Bring some to practice?"),
+    ("alice", "comment", 5, "Caraway is underrated."),
+    ("carol", "comment", 5, "Bake at 230 degrees for 40 minutes, lid on for the first 20."),
     ("bob", "comment", 5, "Saving this one."),
+    ("dave", "comment", 5, "Made it. The neighbours forgave the drums."),
 ]
 
 

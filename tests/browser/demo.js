@@ -16,6 +16,8 @@ const WAIT_MS = 15000;
 const ME = 'alice';
 
 const problems = { console: [], pageErrors: [], failedRequests: [] };
+// the page's WebSockets (Faye's transport), from the DevTools protocol: url, handshake status, frames
+const sockets = new Map();
 const apiCalls = [];
 
 function report(check, extra) {
@@ -111,6 +113,22 @@ function watch(page) {
   });
 }
 
+async function watchSockets(page) {
+  const cdp = await page.target().createCDPSession();
+  await cdp.send('Network.enable');
+  cdp.on('Network.webSocketCreated', (e) => sockets.set(e.requestId, { url: e.url, status: null, frames: [], closed: false }));
+  cdp.on('Network.webSocketHandshakeResponseReceived', (e) => {
+    if (sockets.has(e.requestId)) sockets.get(e.requestId).status = e.response.status;
+  });
+  cdp.on('Network.webSocketFrameReceived', (e) => {
+    if (sockets.has(e.requestId)) sockets.get(e.requestId).frames.push({ at: Date.now(), data: e.response.payloadData });
+  });
+  cdp.on('Network.webSocketFrameError', (e) => {
+    problems.failedRequests.push({ method: 'WEBSOCKET', url: (sockets.get(e.requestId) || {}).url, error: e.errorMessage });
+  });
+  cdp.on('Network.webSocketClosed', (e) => { if (sockets.has(e.requestId)) sockets.get(e.requestId).closed = true; });
+}
+
 function noProblems(step) {
   const { console: errs, pageErrors, failedRequests } = problems;
   if (errs.length || pageErrors.length || failedRequests.length) {
@@ -129,6 +147,7 @@ async function main() {
   try {
     const page = await browser.newPage();
     watch(page);
+    await watchSockets(page);
     page.on('console', (msg) => {
       if (msg.text().includes(`listening to changes in realtime for timeline:${ME}`)) subscribedAt = Date.now();
     });
@@ -136,8 +155,18 @@ async function main() {
     // 1. the timeline: the seeded posts of the people alice follows (and her own), with names
     const expected = world.posts.filter((p) => ['alice', 'bob', 'carol'].includes(p.author));
     const hidden = world.posts.filter((p) => !['alice', 'bob', 'carol'].includes(p.author));
+    const PAGE = 4; // examples/web/src/main.jsx reads the timeline 4 at a time
+    const newestFirst = [...expected].reverse();
     await page.goto(world.page, { waitUntil: 'load' });
-    const first = await waitFor(page, 'the seeded timeline', (cs) => (cs.length >= expected.length ? cs : null));
+    const page1 = await waitFor(page, 'the first timeline page', (cs) => (cs.length >= PAGE ? cs : null));
+    if (page1.length !== PAGE) fail(`the first page has ${page1.length} activities, expected ${PAGE}`);
+    // "Load more": the kit follows the page's `next` link (id_lt ...) for the rest
+    await page.evaluate(() => {
+      // the feed's own button (each comment list has one too)
+      const feedButton = [...document.querySelectorAll('.raf-load-more-button button')].find((b) => !b.closest('.raf-activity'));
+      if (feedButton) feedButton.click();
+    });
+    const first = await waitFor(page, 'the seeded timeline after "Load more"', (cs) => (cs.length >= expected.length ? cs : null));
     for (const post of expected) {
       const c = first.find((x) => x.id === post.id);
       if (!c) fail(`post ${post.id} (${post.text}) is not on the timeline: ${JSON.stringify(first)}`);
@@ -146,24 +175,44 @@ async function main() {
     }
     for (const post of hidden) if (first.some((x) => x.id === post.id)) fail(`unfollowed ${post.author}'s post shown`);
     const order = first.map((c) => c.id);
-    const newestFirst = [...expected].reverse().map((p) => p.id);
-    if (JSON.stringify(order.slice(0, newestFirst.length)) !== JSON.stringify(newestFirst)) {
-      fail(`timeline order ${JSON.stringify(order)}, expected newest first ${JSON.stringify(newestFirst)}`);
+    if (JSON.stringify(order) !== JSON.stringify(newestFirst.map((p) => p.id))) {
+      fail(`timeline order ${JSON.stringify(order)}, expected newest first ${JSON.stringify(newestFirst.map((p) => p.id))}`);
     }
     // the seeded reactions: like counts and the latest comments with their authors' names
     for (const post of expected) {
       const c = first.find((x) => x.id === post.id);
       const likes = (post.reactions || []).filter((r) => r.kind === 'like').length;
       if (c.likes !== `${likes} ${likes === 1 ? 'like' : 'likes'}`) fail(`post ${post.id}: like label ${c.likes}, expected ${likes}`);
-      for (const r of (post.reactions || []).filter((x) => x.kind === 'comment')) {
-        if (!c.comments.some((m) => m.author === world.users[r.user] && m.text.includes(r.text))) {
-          fail(`post ${post.id}: comment ${JSON.stringify(r)} missing from ${JSON.stringify(c.comments)}`);
-        }
+      // the latest comments, newest first: the kit shows the enriched read's latest 5
+      const latest = (post.reactions || []).filter((x) => x.kind === 'comment').reverse().slice(0, 5);
+      const shownComments = c.comments.map((m) => [m.author, m.text]);
+      if (c.comments.length !== latest.length
+        || latest.some((r, i) => c.comments[i].author !== world.users[r.user] || !c.comments[i].text.includes(r.text))) {
+        fail(`post ${post.id}: comments ${JSON.stringify(shownComments)}, expected ${JSON.stringify(latest)}`);
       }
     }
     noProblems('timeline');
     report('timeline', { activities: first.length, names: [...new Set(first.map((c) => c.name))].sort(),
       screenshot: await shot(page, '01-timeline') });
+
+    // 1b. a long comment thread: the kit shows 5; its "Load more" follows latest_reactions_extra's next link
+    const thread = expected.find((p) => (p.reactions || []).filter((r) => r.kind === 'comment').length > 5);
+    if (!thread) fail('the seed has no thread longer than 5 comments');
+    const all = thread.reactions.filter((r) => r.kind === 'comment').reverse();
+    const moreComments = await page.$(`.demo-activity-footer[data-activity-id="${thread.id}"] .raf-load-more-button button`);
+    if (!moreComments) fail(`thread ${thread.id}: the comment list shows no "Load more"`);
+    await moreComments.evaluate((b) => b.click());
+    const full = await waitFor(page, 'the whole comment thread', (cs) => {
+      const c = card(thread.id)(cs);
+      return c && c.comments.length >= all.length ? c : null;
+    });
+    const got = full.comments.map((m) => [m.author, m.text]);
+    if (full.comments.length !== all.length
+      || all.some((r, i) => full.comments[i].author !== world.users[r.user] || !full.comments[i].text.includes(r.text))) {
+      fail(`thread ${thread.id}: ${JSON.stringify(got)}, expected newest first ${JSON.stringify(all)}`);
+    }
+    noProblems('thread');
+    report('thread', { activity: thread.id, comments: full.comments.length });
 
     // 2. the bell: the unseen count of notification:alice, as the API reports it
     const notif = await api('GET', ME, `feed/notification/${ME}/?limit=1`);
@@ -178,7 +227,8 @@ async function main() {
     report('bell', { unseen: notif.unseen, badge });
 
     // 3. like a post alice has not liked: the count goes up, and stays up after a reload
-    const target = expected.find((p) => !(p.reactions || []).some((r) => r.kind === 'like'));
+    const target = newestFirst.slice(0, PAGE).find((p) => !(p.reactions || []).some((r) => r.kind === 'like'));
+    if (!target) fail('the seed has no post without likes on the first page');
     const before = (await cards(page)).find((c) => c.id === target.id).likes;
     const liked = page.waitForResponse((r) => r.url().startsWith(`${world.api}/api/v1.0/reaction/`)
       && r.request().method() === 'POST', { timeout: WAIT_MS });
@@ -196,6 +246,26 @@ async function main() {
     noProblems('like');
     report('like', { activity: target.id, before, after: '1 like', status: likeReply.status(),
       screenshot: await shot(page, '02-liked') });
+
+    // 3b. unlike a post alice liked in the seed: DELETE /reaction/{id}/ (a cross-origin DELETE)
+    const unliked = newestFirst.slice(0, PAGE).find((p) => (p.reactions || []).some((r) => r.kind === 'like' && r.user === ME));
+    if (!unliked) fail('the seed has no post alice liked on the first page');
+    const likesBefore = unliked.reactions.filter((r) => r.kind === 'like').length;
+    const expectLabel = (n) => `${n} ${n === 1 ? 'like' : 'likes'}`;
+    const deleted = page.waitForResponse((r) => r.url().startsWith(`${world.api}/api/v1.0/reaction/`)
+      && r.request().method() === 'DELETE', { timeout: WAIT_MS });
+    await page.evaluate((id) => {
+      const footer = document.querySelector(`.demo-activity-footer[data-activity-id="${id}"]`);
+      [...footer.querySelectorAll('.raf-reaction-icon')]
+        .find((n) => /\blikes?$/.test(n.querySelector('.raf-reaction-icon__label').textContent.trim())).click();
+    }, unliked.id);
+    const unlikeReply = await deleted;
+    await waitFor(page, 'the lower like count (before reload)', (cs) => (card(unliked.id)(cs) || {}).likes === expectLabel(likesBefore - 1));
+    await reload(page);
+    await waitFor(page, 'the lower like count after a reload', (cs) => (card(unliked.id)(cs) || {}).likes === expectLabel(likesBefore - 1));
+    noProblems('unlike');
+    report('unlike', { activity: unliked.id, status: unlikeReply.status(), before: expectLabel(likesBefore),
+      after: expectLabel(likesBefore - 1) });
 
     // 4. a comment: typed into the kit's comment field, posted, still there after a reload
     const comment = `Browser test comment ${Date.now()}`;
@@ -242,15 +312,26 @@ async function main() {
     const added = await api('POST', 'bob', 'feed/user/bob/', {
       actor: 'SU:bob', verb: 'post', object: `live:${sent}`, text, foreign_id: `live:${sent}`,
     });
+    // when the card is in the DOM (the page watches for it), and when Faye's frame carrying it arrived
+    const shown = await page.waitForFunction((id) => {
+      const el = document.querySelector(`.demo-activity-footer[data-activity-id="${id}"]`);
+      return el ? Date.now() : false;
+    }, { polling: 'mutation', timeout: WAIT_MS }, added.id).then((h) => h.jsonValue());
     const live = await waitFor(page, 'the pushed activity (no reload)', card(added.id));
-    const latency = Date.now() - sent;
+    const latency = shown - sent;
+    const faye = [...sockets.values()].filter((ws) => ws.url.startsWith(world.faye.replace(/^http/, 'ws')) && !ws.closed);
+    if (!faye.length) fail(`no open Faye WebSocket to ${world.faye}: ${JSON.stringify([...sockets.values()].map((w) => [w.url, w.status, w.closed]))}`);
+    const frame = faye.flatMap((ws) => ws.frames).find((f) => f.data.includes(added.id));
+    if (!frame) fail(`the new activity ${added.id} did not arrive over the Faye WebSocket`);
+    const pushMs = frame.at - sent;
     if (!(await page.evaluate(() => window.__noReload === true))) fail('the page reloaded: the activity was not pushed');
     if (live.name !== world.users.bob || !live.text.includes(text)) fail(`pushed card ${JSON.stringify(live)}`);
     const liveShot = await shot(page, '04-live');
     await reload(page);
     await waitFor(page, 'the pushed activity after a reload', card(added.id));
     noProblems('live');
-    report('live', { activity: added.id, latency_ms: latency, screenshot: liveShot });
+    report('live', { activity: added.id, push_ms: pushMs, shown_ms: latency, websocket: faye[0].url,
+      handshake: faye[0].status, screenshot: liveShot });
 
     // 7. the bell opens the notifications; the page marks them seen (the badge goes away)
     await page.click('.raf-notification-dropdown .raf-icon-badge');

@@ -201,3 +201,37 @@ def test_reaction_target_feed_activity_is_fully_enriched(client, uid):
                                    enrich=True,
                                    reactions={"counts": True})["results"]
     assert [a["id"] for a in by_fid] == [act["id"]] and by_fid[0]["reaction_counts"] == {"like": 1}
+
+
+def test_user_token_reaction_links_page_as_the_react_kit_does(client, dev_server, uid):
+    """react-activity-feed pages a long comment list by following ``latest_reactions_extra.<kind>.next``:
+    it calls stream-js's ``reactions.filter({...the link's query, activity_id, kind})``, which refuses
+    ``user_id`` beside ``activity_id``. A user token's link must not carry ``user_id`` (the token says who
+    it is); a server token's link keeps the ``user_id`` it named (found by the browser test, issue 17)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import jwt
+
+    from tests.conftest import API_SECRET
+
+    me = f"reader{uid}"
+    feed = client.feed("user", uid)
+    act = feed.add_activity({"actor": "SU:" + me, "verb": "post", "object": "bread"})
+    comments = [client.reactions.add("comment", act["id"], f"c{i}{uid}", data={"text": f"#{i}"}) for i in range(7)]
+    token = jwt.encode({"user_id": me}, API_SECRET, algorithm="HS256")
+    page = raw(dev_server, "GET", f"enrich/feed/user/{uid}/", token=token, withRecentReactions="true")
+    assert page.status_code == 200, page.text
+    shown = page.json()["results"][0]
+    assert [r["id"] for r in shown["latest_reactions"]["comment"]] == [c["id"] for c in comments[::-1][:5]]
+    link = urlsplit(shown["latest_reactions_extra"]["comment"]["next"])
+    query = {k: v[0] for k, v in parse_qs(link.query).items()}
+    assert link.path == f"/api/v1.0/reaction/activity_id/{act['id']}/comment/"
+    assert "user_id" not in query and query["id_lt"] == comments[2]["id"] and query["limit"] == "5"
+    # what the kit then asks: the filter endpoint with the link's query, as the same user
+    rest = raw(dev_server, "GET", f"reaction/activity_id/{act['id']}/comment/", token=token, **query)
+    assert rest.status_code == 200, rest.text
+    assert [r["id"] for r in rest.json()["results"]] == [comments[1]["id"], comments[0]["id"]]
+    # a server token names the "own" user: its link keeps it (stream-python passes it back as a parameter)
+    server = raw(dev_server, "GET", f"enrich/feed/user/{uid}/", withRecentReactions="true", user_id=me)
+    server_link = server.json()["results"][0]["latest_reactions_extra"]["comment"]["next"]
+    assert parse_qs(urlsplit(server_link).query)["user_id"] == [me]

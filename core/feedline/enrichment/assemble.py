@@ -133,6 +133,10 @@ class Options:
     limit: int = 5
     #: whose reactions are "own" (the user token's user, or ``user_id`` for server tokens)
     user_id: str | None = None
+    #: the ``user_id`` the ``latest_reactions_extra`` links carry: only one a server token named. A user
+    #: token says who it is when it follows the link; and stream-js's ``reactions.filter`` refuses a
+    #: link with ``user_id`` beside the ``activity_id`` that react-activity-feed adds to page comments
+    link_user_id: str | None = None
 
     @property
     def reactions(self) -> bool:
@@ -140,7 +144,7 @@ class Options:
 
     def next_suffix(self) -> str:
         suffix = f"&limit={self.limit}&withOwnChildren=false"
-        return suffix + (f"&user_id={self.user_id}" if self.user_id else "")
+        return suffix + (f"&user_id={self.link_user_id}" if self.link_user_id else "")
 
 
 class Fetcher:

@@ -44,6 +44,7 @@ def options(q: Mapping[str, str], who: Principal) -> Options:
         kinds=tuple(kinds) if kinds else None,
         limit=limit,
         user_id=user_id,
+        link_user_id=None if who.user_id else user_id,
     )
 
 

@@ -59,8 +59,9 @@ function MarkSeenOnOpen() {
   return <div className="demo-notifications-title">Notifications</div>;
 }
 
-// the options of every timeline read: reaction counts, the caller's own reactions, the latest comments
-const TIMELINE_OPTIONS = { limit: 20, withOwnReactions: true, withReactionCounts: true, withRecentReactions: true };
+// the options of every timeline read: reaction counts, the caller's own reactions, the latest comments;
+// a short page, so "Load more" (the kit follows the `next` link) has something to do
+const TIMELINE_OPTIONS = { limit: 4, withOwnReactions: true, withReactionCounts: true, withRecentReactions: true };
 
 function App({ config, user, token }) {
   const options = { urlOverride: { api: `${config.apiUrl}/api/` }, fayeUrl: config.fayeUrl };
