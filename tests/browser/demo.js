@@ -338,6 +338,12 @@ async function main() {
     await page.waitForSelector('.raf-notification-dropdown__panel--open .raf-notification', { timeout: WAIT_MS });
     const notes = await page.$$eval('.raf-notification-dropdown__panel--open .raf-notification',
       (ns) => ns.map((n) => n.textContent.trim()));
+    // the liked / commented post shown under a notification names its author (an SA: reference's actor)
+    const attached = await page.$$eval('.raf-notification-dropdown__panel--open .raf-attached-activity__author',
+      (ns) => ns.map((n) => n.textContent.trim()));
+    if (!attached.length || attached.some((a) => a !== world.users[ME])) {
+      fail(`the notifications' attached posts name ${JSON.stringify(attached)}, expected ${world.users[ME]}`);
+    }
     const dropdownShot = await shot(page, '05-notifications');
     const seen = await (async () => {
       for (const end = Date.now() + WAIT_MS; Date.now() < end;) {
@@ -352,7 +358,7 @@ async function main() {
     await waitFor(page, 'the timeline after marking seen', (cs) => cs.length > 0);
     if (await badgeText() !== null) fail(`the bell still shows ${await badgeText()} after the notifications were seen`);
     noProblems('notifications');
-    report('notifications', { groups: notes.length, texts: notes, screenshot: dropdownShot });
+    report('notifications', { groups: notes.length, texts: notes, attached, screenshot: dropdownShot });
     report('done', { api_calls: apiCalls.length });
   } finally {
     await browser.close();

@@ -2,10 +2,12 @@
 Chromium: Debian's package (infra/browser/install.sh), driven by puppeteer-core (tests/browser/demo.js).
 
 The demo is started as `make demo` starts it (examples/web/run.py: the stack on SQLite, the seed, the
-page), on free ports. The driver checks the seeded timeline with names, the bell's unseen count, a like
-and a comment that survive a reload, the post box, a followed user's post arriving live (Faye) and
-after a reload, and that opening the bell marks the notifications seen; with no console error and no
-failed request, else it names the request (URL, status, body). Screenshots go to artifacts/screenshots/
+page), on free ports. The driver checks the seeded timeline with names (two pages: the kit follows
+`next`), a comment thread longer than the kit's first 5 (its "Load more" follows
+latest_reactions_extra), the bell's unseen count, a like, an unlike and a comment that survive a
+reload, the post box, a followed user's post arriving live over the Faye WebSocket and after a
+reload, and that opening the bell marks the notifications seen; with no console error and no failed
+request, else it names the request (URL, status, body). Screenshots go to artifacts/screenshots/
 (FEEDLINE_SCREENSHOTS overrides; CI keeps the folder as an artifact).
 
 Skipped with a message when node, npm or Chromium is missing, except in CI (`CI=true`): a failure there.

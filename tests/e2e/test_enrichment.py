@@ -235,3 +235,32 @@ def test_user_token_reaction_links_page_as_the_react_kit_does(client, dev_server
     server = raw(dev_server, "GET", f"enrich/feed/user/{uid}/", withRecentReactions="true", user_id=me)
     server_link = server.json()["results"][0]["latest_reactions_extra"]["comment"]["next"]
     assert parse_qs(urlsplit(server_link).query)["user_id"] == [me]
+
+
+def test_activity_reference_comes_with_its_own_references_one_level(client, uid):
+    """An ``SA:`` activity comes with its own top-level ``SU:``/``SO:`` references resolved, one level deep,
+    as Stream answers (stream-js's reaction test: the target-feed activity's ``object`` equals the post with
+    its actor enriched). react-activity-feed shows the author of a liked or commented post in the
+    notification dropdown from it: it showed "Unknown" (found by the browser test, issue 17)."""
+    author = bare(client.users.add(f"author{uid}", {"name": "Author"}))
+    fan = bare(client.users.add(f"fan{uid}", {"name": "Fan"}))
+    item = bare(client.collections.add("food", {"name": "Rye"}, id=f"rye{uid}"))
+    older = client.feed("user", f"o{uid}").add_activity({"actor": "SU:" + author["id"], "verb": "post", "object": "x"})
+    post = client.feed("user", uid).add_activity({
+        "actor": "SU:" + author["id"], "verb": "post", "object": f"SO:food:{item['id']}",
+        "quote": "SA:" + older["id"], "ghost": f"SU:nobody{uid}"})
+    client.reactions.add("like", post["id"], fan["id"], target_feeds=[f"notification:{uid}"])
+    expected = dict(client.get_activities(ids=[post["id"]])["results"][0])
+    expected.update(actor=author, object=item, ghost={"error": "ReferenceNotFound", "reference": f"SU:nobody{uid}",
+                                                        "reference_type": "user", "id": f"nobody{uid}"})
+    assert expected["quote"] == "SA:" + older["id"]  # one level: its own SA: stays a string
+    # the kit's notification read: the reaction activity's object is the post, with its author
+    note = client.feed("notification", uid).get(enrich=True)["results"][0]["activities"][0]
+    assert note["actor"] == fan and note["object"] == expected
+    # a flat feed and GET /enrich/activities/ the same way
+    share = client.feed("user", f"s{uid}").add_activity({"actor": "SU:" + fan["id"], "verb": "repost",
+                                                        "object": "SA:" + post["id"]})
+    assert client.feed("user", f"s{uid}").get(enrich=True)["results"][0]["object"] == expected
+    assert client.get_activities(ids=[share["id"]], enrich=True)["results"][0]["object"] == expected
+    # plain reads keep the strings
+    assert client.feed("user", f"s{uid}").get()["results"][0]["object"] == "SA:" + post["id"]

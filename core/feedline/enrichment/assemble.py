@@ -22,6 +22,8 @@ from feedline.serialization import json_bytes
 
 #: reference prefix -> ``reference_type`` of the not-found object (spec §3.10)
 TYPES = {"SU": "user", "SO": "object", "SA": "activity", "SR": "reaction"}
+#: the references resolved inside an activity an SA: reference brings (the token's bytes after its quote)
+NESTED = (b"SU", b"SO")
 
 
 @dataclass(slots=True)
@@ -177,11 +179,22 @@ def enrichment(impl, bodies: list[bytes], refs: list[bytes | None], activity_ids
     rows: list[tuple] = []
     if opts.reactions and activity_ids:
         counts, rows = fetch.page_reactions(activity_ids, opts)
-    reaction_users = set(map(itemgetter(4), rows))
-    user_ids = list(reaction_users.union(w.users))
-    users = fetch.users(user_ids) if user_ids else {}
-    items = fetch.items(list(w.items)) if w.items else {}
     acts = fetch.activities(list(w.activities)) if w.activities else {}
+    # an SA: activity comes with its own SU:/SO: references resolved, one level deep (its SA:/SR: stay
+    # strings), as Stream answers (stream-js: a reaction's target-feed activity's object equals the
+    # activity with its actor enriched); react-activity-feed shows the author of a liked, commented or
+    # reposted post from it. Its users and items join the page's batched look-ups.
+    inner = Wanted()
+    if acts:
+        inner = wanted(t for t in impl.page_tokens(list(acts.values()), [None] * len(acts)) if t[1:3] in NESTED)
+    reaction_users = set(map(itemgetter(4), rows))
+    user_ids = list(reaction_users.union(w.users, inner.users))
+    users = fetch.users(user_ids) if user_ids else {}
+    item_keys = list(dict.fromkeys([*w.items, *inner.items]))
+    items = fetch.items(item_keys) if item_keys else {}
+    if inner.users or inner.items:
+        nested = resolved_map(inner, users, items, {}, {})
+        acts = dict(zip(acts, impl.enrich_bodies(list(acts.values()), [None] * len(acts), nested, None)))
     reacts = fetch.reactions(list(w.reactions)) if w.reactions else {}
     resolved = resolved_map(w, users, items, acts, reacts)
     tails = None
