@@ -12,6 +12,7 @@ The order of work for a page (docs/api.md §13):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -88,10 +89,21 @@ def not_found(reference: str, ref_type: str, id_: str, collection: str | None = 
     return json_bytes(doc)
 
 
+#: user ids that are JSON strings as they are (no escaping): most are
+PLAIN_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def missing_user(user_id: str) -> bytes:
+    """``not_found("SU:" + user_id, "user", user_id)`` without encoding a dict: reaction listings
+    answer one for every reacting user without a record (a dict encode is ~3 µs, 25 a page)."""
+    j = b'"' + user_id.encode() + b'"' if PLAIN_ID.fullmatch(user_id) else json_bytes(user_id)
+    return b'{"error":"ReferenceNotFound","id":' + j + b',"reference":"SU:' + j[1:] + b',"reference_type":"user"}'
+
+
 def user_objects(ids: Iterable[str], found: Mapping[str, bytes]) -> dict[str, bytes]:
     """``{user id: user JSON}`` for ``ids``, the not-found object for the missing ones (the
     ``user`` of reactions)."""
-    return {u: found[u] if u in found else not_found("SU:" + u, "user", u) for u in ids}
+    return {u: found[u] if u in found else missing_user(u) for u in ids}
 
 
 def resolved_map(w: Wanted, users: Mapping[str, bytes], items: Mapping[tuple[str, str], bytes],

@@ -31,6 +31,8 @@ from feedline.stores import Stores
 
 #: reactions a ``filter_user_id`` listing reads per request before it answers with what it found
 MAX_FILTER_SCAN = 500
+#: the member every top-level reaction gets (``ReactionService._with_users``)
+USER_MEMBER = b',"user":'
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,7 @@ class ReactionService:
             return reactions
         who = sorted(set(user_ids))
         users = user_objects(who, {u: r.body for u, r in self.stores.users.get_users(who).items()})
-        return [model.with_member(r, "user", users[u]) for r, u in zip(reactions, user_ids)]
+        return [r[:-1] + USER_MEMBER + users[u] + b"}" for r, u in zip(reactions, user_ids)]
 
     def get(self, reaction_id: str) -> bytes:
         """A reaction, soft-deleted ones too (with ``deleted_at``)."""
