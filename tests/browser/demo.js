@@ -74,11 +74,12 @@ async function token(user) {
 }
 
 // our own calls to the API (as another user's app would make them): user tokens from the demo server
-async function api(method, user, route, body) {
+// (``auth``: a token fetched beforehand, so a timed call is the API call alone)
+async function api(method, user, route, body, auth) {
   const url = `${world.api}/api/v1.0/${route}${route.includes('?') ? '&' : '?'}api_key=${world.api_key}`;
   const reply = await fetch(url, {
     method,
-    headers: { Authorization: await token(user), 'stream-auth-type': 'jwt', 'Content-Type': 'application/json' },
+    headers: { Authorization: auth || await token(user), 'stream-auth-type': 'jwt', 'Content-Type': 'application/json' },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await reply.text();
@@ -308,10 +309,11 @@ async function main() {
     if (subscribedAt === null) fail(`the kit never confirmed its Faye subscription to timeline:${ME}`);
     await page.evaluate(() => { window.__noReload = true; });
     const text = `Live from the crag ${Date.now()}`;
+    const bobToken = await token('bob');
     const sent = Date.now();
     const added = await api('POST', 'bob', 'feed/user/bob/', {
       actor: 'SU:bob', verb: 'post', object: `live:${sent}`, text, foreign_id: `live:${sent}`,
-    });
+    }, bobToken);
     // when the card is in the DOM (the page watches for it), and when Faye's frame carrying it arrived
     const shown = await page.waitForFunction((id) => {
       const el = document.querySelector(`.demo-activity-footer[data-activity-id="${id}"]`);

@@ -104,6 +104,7 @@ def test_demo_in_chromium(tools, demo):
         pytest.fail(f"the browser test failed after {time.monotonic() - start:.1f} s:\n{detail}\n"
                     f"stderr:\n{proc.stderr[-4000:]}\nfeedline dev's log (tail):\n{server_log}", pytrace=False)
     checks = {line["check"]: line for line in lines}
+    print(json.dumps({k: v for k, v in checks.get("live", {}).items() if k != "screenshot"}))  # pytest -s shows it
     assert list(checks) == ["timeline", "thread", "bell", "like", "unlike", "comment", "post", "live", "notifications", "done"]
     assert checks["timeline"]["names"] == ["Alice Park", "Bob Martins", "Carol Nguyen"]
     assert checks["bell"]["badge"] == str(checks["bell"]["unseen"]) and checks["bell"]["unseen"] > 0
