@@ -65,7 +65,7 @@ def test_activity_reference_is_the_activity(client, uid):
     assert shared["object"] == client.get_activities(ids=[first["id"]])["results"][0]
 
 
-def test_reactions_counts_recent_own(client, uid):
+def test_reactions_counts_recent_own(client, dev_server, uid):
     me, other = f"me{uid}", f"other{uid}"
     client.users.add(me, {"name": "Me"})
     client.users.add(other, {"name": "Other"})
@@ -100,7 +100,9 @@ def test_reactions_counts_recent_own(client, uid):
     s = {x["id"]: x for x in short}[act["id"]]
     assert [r["id"] for r in s["latest_reactions"]["like"]] == [likes[2]["id"], likes[1]["id"]]
     link = s["latest_reactions_extra"]["like"]["next"]
-    assert link.startswith(f"/api/v1.0/reaction/activity_id/{act['id']}/like/?id_lt={likes[1]['id']}")
+    # absolute, as Stream's are (stream-js checks they start with "http") and as §9.3's next links
+    assert link.startswith(f"{dev_server.base_url}/api/v1.0/reaction/activity_id/{act['id']}/like/"
+                           f"?id_lt={likes[1]['id']}")
     assert "reaction_counts" not in s and "own_reactions" not in s
     # no reaction options: no reaction members at all
     assert "latest_reactions" not in feed.get(enrich=True)["results"][0]
@@ -225,6 +227,7 @@ def test_user_token_reaction_links_page_as_the_react_kit_does(client, dev_server
     assert [r["id"] for r in shown["latest_reactions"]["comment"]] == [c["id"] for c in comments[::-1][:5]]
     link = urlsplit(shown["latest_reactions_extra"]["comment"]["next"])
     query = {k: v[0] for k, v in parse_qs(link.query).items()}
+    assert f"{link.scheme}://{link.netloc}" == dev_server.base_url
     assert link.path == f"/api/v1.0/reaction/activity_id/{act['id']}/comment/"
     assert "user_id" not in query and query["id_lt"] == comments[2]["id"] and query["limit"] == "5"
     # what the kit then asks: the filter endpoint with the link's query, as the same user

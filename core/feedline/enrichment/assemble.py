@@ -151,6 +151,9 @@ class Options:
     #: token says who it is when it follows the link; and stream-js's ``reactions.filter`` refuses a
     #: link with ``user_id`` beside the ``activity_id`` that react-activity-feed adds to page comments
     link_user_id: str | None = None
+    #: ``scheme://host`` the ``latest_reactions_extra`` links start with: absolute, as Stream's are
+    #: (stream-js checks they start with "http") and as the reaction filters' own ``next`` (§9.3)
+    link_origin: str = ""
 
     @property
     def reactions(self) -> bool:
@@ -214,5 +217,6 @@ def enrichment(impl, bodies: list[bytes], refs: list[bytes | None], activity_ids
         kinds = list(opts.kinds) if opts.kinds is not None else sorted(
             set(map(itemgetter(1), counts)).union(map(itemgetter(1), rows)))
         tails = impl.reaction_tails(activity_ids, kinds, counts, rows, user_objects(reaction_users, users),
-                                    opts.counts, opts.latest, opts.own, NEXT_PREFIX, opts.next_suffix())
+                                    opts.counts, opts.latest, opts.own, opts.link_origin + NEXT_PREFIX,
+                                    opts.next_suffix())
     return resolved, tails
