@@ -14,7 +14,7 @@ export FEEDLINE_SQLITE_PATH ?= .feedline/feedline.db
 
 SAMVENV := .venv-sam
 
-.PHONY: venv install run test test-fast check lint bench bench-smoke sam-check clean
+.PHONY: venv install run demo browser test test-fast check lint bench bench-smoke sam-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,26 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/feedline dev --port $(PORT)
 
+# The demo web app (examples/web, README "Demo"): Stream's React UI kit against the local stack.
+# npm ci from the lock file (again only when it changes), the esbuild bundle, then examples/web/run.py:
+# `feedline dev` on a fresh SQLite file, the seeded world, the page; prints the URL, Ctrl-C stops all.
+# Free ports unless given: make demo DEMO_ARGS="--web-port 8080 --api-port 8000 --faye-port 9999"
+WEB := examples/web
+DEMO_ARGS ?=
+$(WEB)/node_modules/.feedline-lock: $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	cp $(WEB)/package-lock.json $@
+
+$(WEB)/dist/bundle.js: $(WEB)/node_modules/.feedline-lock $(WEB)/build.mjs $(WEB)/index.html $(wildcard $(WEB)/src/*)
+	cd $(WEB) && node build.mjs
+
+demo: install $(WEB)/dist/bundle.js
+	$(BIN)/python $(WEB)/run.py $(DEMO_ARGS)
+
+# Headless Chromium from Debian's packages for the browser test (tests/browser); `make test` runs it
+browser:
+	bash infra/browser/install.sh
+
 # Everything: compiled twins required (a silent fallback fails), then the pure-Python leg.
 test: install
 	FEEDLINE_REQUIRE_EXTENSIONS=1 $(BIN)/python -m pytest -q
@@ -38,7 +58,7 @@ test: install
 # The gates: ruff (style, imports, pyupgrade, security, complexity), mypy over the core, and the
 # layering of ARCHITECTURE.md as import contracts (pyproject.toml's [tool.importlinter]).
 lint: install
-	$(BIN)/ruff check core functions tests bench infra
+	$(BIN)/ruff check core functions tests bench infra examples
 	$(BIN)/mypy
 	cd core && ../$(BIN)/lint-imports --no-cache ../pyproject.toml
 

@@ -65,7 +65,7 @@ def test_activity_reference_is_the_activity(client, uid):
     assert shared["object"] == client.get_activities(ids=[first["id"]])["results"][0]
 
 
-def test_reactions_counts_recent_own(client, uid):
+def test_reactions_counts_recent_own(client, dev_server, uid):
     me, other = f"me{uid}", f"other{uid}"
     client.users.add(me, {"name": "Me"})
     client.users.add(other, {"name": "Other"})
@@ -100,7 +100,9 @@ def test_reactions_counts_recent_own(client, uid):
     s = {x["id"]: x for x in short}[act["id"]]
     assert [r["id"] for r in s["latest_reactions"]["like"]] == [likes[2]["id"], likes[1]["id"]]
     link = s["latest_reactions_extra"]["like"]["next"]
-    assert link.startswith(f"/api/v1.0/reaction/activity_id/{act['id']}/like/?id_lt={likes[1]['id']}")
+    # absolute, as Stream's are (stream-js checks they start with "http") and as §9.3's next links
+    assert link.startswith(f"{dev_server.base_url}/api/v1.0/reaction/activity_id/{act['id']}/like/"
+                           f"?id_lt={likes[1]['id']}")
     assert "reaction_counts" not in s and "own_reactions" not in s
     # no reaction options: no reaction members at all
     assert "latest_reactions" not in feed.get(enrich=True)["results"][0]
@@ -201,3 +203,67 @@ def test_reaction_target_feed_activity_is_fully_enriched(client, uid):
                                    enrich=True,
                                    reactions={"counts": True})["results"]
     assert [a["id"] for a in by_fid] == [act["id"]] and by_fid[0]["reaction_counts"] == {"like": 1}
+
+
+def test_user_token_reaction_links_page_as_the_react_kit_does(client, dev_server, uid):
+    """react-activity-feed pages a long comment list by following ``latest_reactions_extra.<kind>.next``:
+    it calls stream-js's ``reactions.filter({...the link's query, activity_id, kind})``, which refuses
+    ``user_id`` beside ``activity_id``. A user token's link must not carry ``user_id`` (the token says who
+    it is); a server token's link keeps the ``user_id`` it named (found by the browser test, issue 17)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import jwt
+
+    from tests.conftest import API_SECRET
+
+    me = f"reader{uid}"
+    feed = client.feed("user", uid)
+    act = feed.add_activity({"actor": "SU:" + me, "verb": "post", "object": "bread"})
+    comments = [client.reactions.add("comment", act["id"], f"c{i}{uid}", data={"text": f"#{i}"}) for i in range(7)]
+    token = jwt.encode({"user_id": me}, API_SECRET, algorithm="HS256")
+    page = raw(dev_server, "GET", f"enrich/feed/user/{uid}/", token=token, withRecentReactions="true")
+    assert page.status_code == 200, page.text
+    shown = page.json()["results"][0]
+    assert [r["id"] for r in shown["latest_reactions"]["comment"]] == [c["id"] for c in comments[::-1][:5]]
+    link = urlsplit(shown["latest_reactions_extra"]["comment"]["next"])
+    query = {k: v[0] for k, v in parse_qs(link.query).items()}
+    assert f"{link.scheme}://{link.netloc}" == dev_server.base_url
+    assert link.path == f"/api/v1.0/reaction/activity_id/{act['id']}/comment/"
+    assert "user_id" not in query and query["id_lt"] == comments[2]["id"] and query["limit"] == "5"
+    # what the kit then asks: the filter endpoint with the link's query, as the same user
+    rest = raw(dev_server, "GET", f"reaction/activity_id/{act['id']}/comment/", token=token, **query)
+    assert rest.status_code == 200, rest.text
+    assert [r["id"] for r in rest.json()["results"]] == [comments[1]["id"], comments[0]["id"]]
+    # a server token names the "own" user: its link keeps it (stream-python passes it back as a parameter)
+    server = raw(dev_server, "GET", f"enrich/feed/user/{uid}/", withRecentReactions="true", user_id=me)
+    server_link = server.json()["results"][0]["latest_reactions_extra"]["comment"]["next"]
+    assert parse_qs(urlsplit(server_link).query)["user_id"] == [me]
+
+
+def test_activity_reference_comes_with_its_own_references_one_level(client, uid):
+    """An ``SA:`` activity comes with its own top-level ``SU:``/``SO:`` references resolved, one level deep,
+    as Stream answers (stream-js's reaction test: the target-feed activity's ``object`` equals the post with
+    its actor enriched). react-activity-feed shows the author of a liked or commented post in the
+    notification dropdown from it: it showed "Unknown" (found by the browser test, issue 17)."""
+    author = bare(client.users.add(f"author{uid}", {"name": "Author"}))
+    fan = bare(client.users.add(f"fan{uid}", {"name": "Fan"}))
+    item = bare(client.collections.add("food", {"name": "Rye"}, id=f"rye{uid}"))
+    older = client.feed("user", f"o{uid}").add_activity({"actor": "SU:" + author["id"], "verb": "post", "object": "x"})
+    post = client.feed("user", uid).add_activity({
+        "actor": "SU:" + author["id"], "verb": "post", "object": f"SO:food:{item['id']}",
+        "quote": "SA:" + older["id"], "ghost": f"SU:nobody{uid}"})
+    client.reactions.add("like", post["id"], fan["id"], target_feeds=[f"notification:{uid}"])
+    expected = dict(client.get_activities(ids=[post["id"]])["results"][0])
+    expected.update(actor=author, object=item, ghost={"error": "ReferenceNotFound", "reference": f"SU:nobody{uid}",
+                                                        "reference_type": "user", "id": f"nobody{uid}"})
+    assert expected["quote"] == "SA:" + older["id"]  # one level: its own SA: stays a string
+    # the kit's notification read: the reaction activity's object is the post, with its author
+    note = client.feed("notification", uid).get(enrich=True)["results"][0]["activities"][0]
+    assert note["actor"] == fan and note["object"] == expected
+    # a flat feed and GET /enrich/activities/ the same way
+    share = client.feed("user", f"s{uid}").add_activity({"actor": "SU:" + fan["id"], "verb": "repost",
+                                                        "object": "SA:" + post["id"]})
+    assert client.feed("user", f"s{uid}").get(enrich=True)["results"][0]["object"] == expected
+    assert client.get_activities(ids=[share["id"]], enrich=True)["results"][0]["object"] == expected
+    # plain reads keep the strings
+    assert client.feed("user", f"s{uid}").get()["results"][0]["object"] == "SA:" + post["id"]

@@ -15,6 +15,7 @@ from feedline.api.routes import Routes
 from feedline.enrichment.assemble import Options
 from feedline.errors import InputException
 from feedline.feeds.routes import read_query
+from feedline.reactions.routes import origin
 
 read = Routes()
 
@@ -24,7 +25,7 @@ DEFAULT_RECENT = 5
 MAX_RECENT = 25
 
 
-def options(q: Mapping[str, str], who: Principal) -> Options:
+def options(q: Mapping[str, str], who: Principal, link_origin: str = "") -> Options:
     """The reaction options of the query (stream-python, stream-js and stream-go2 spellings)."""
     limit_name = "recentReactionsLimit" if q.get("recentReactionsLimit") else "reaction_limit"
     limit = params.integer(q, limit_name, DEFAULT_RECENT, 0, MAX_RECENT, clamp=True)
@@ -44,6 +45,8 @@ def options(q: Mapping[str, str], who: Principal) -> Options:
         kinds=tuple(kinds) if kinds else None,
         limit=limit,
         user_id=user_id,
+        link_user_id=None if who.user_id else user_id,
+        link_origin=link_origin,
     )
 
 
@@ -56,12 +59,13 @@ def enrich_base(fid: str) -> str:
 def read_enriched_feed(req: Request, slug: str, uid: str) -> responses.Reply:
     # the plain read's policy (docs/api.md §2.3): a user token reads the feeds it may read
     fid, group, who = req.feed(slug, uid, "feed", "read")
-    page = req.rt.enrichment.read_feed(fid, read_query(req, fid, group, with_refs=True), options(req.query, who))
+    query = read_query(req, fid, group, with_refs=True)
+    page = req.rt.enrichment.read_feed(fid, query, options(req.query, who, origin(req)))
     return responses.spliced(page.assemble(next_link(enrich_base(fid), page.cursor), req.duration()))
 
 
 @read.get("/api/v1.0/enrich/activities/")
 def get_enriched_activities(req: Request) -> responses.Reply:
     who = req.principal("activities", "read", None)
-    bodies = req.rt.enrichment.activities(lookup_keys(req), options(req.query, who))
+    bodies = req.rt.enrichment.activities(lookup_keys(req), options(req.query, who, origin(req)))
     return responses.members(req.duration(), results=responses.array(bodies))

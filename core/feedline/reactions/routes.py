@@ -27,18 +27,23 @@ CURSOR_PARAMS = frozenset({"id_lt", "id_lte", "id_gt", "id_gte", "limit", "api_k
 BASE = "/api/v1.0/reaction"
 
 
+def origin(req: Request) -> str:
+    """``scheme://host`` of this request, what absolute reaction links start with (spec §1.4)."""
+    h = req.headers
+    host = h.get("host") or (req.event.get("requestContext") or {}).get("domainName") or "localhost"
+    local = host.startswith(("localhost", "127.0.0.1", "[::1]"))
+    proto = h.get("x-forwarded-proto") or ("http" if local else "https")
+    return f"{proto}://{host}"
+
+
 def next_link(req: Request, cursor: ReactionCursor | None) -> str:
     """An absolute ``next`` URL (Stream's reaction filters return one, spec §1.4): this request's
     URL with the cursor's bound and limit, other parameters kept."""
     if cursor is None:
         return ""
-    h = req.headers
-    host = h.get("host") or (req.event.get("requestContext") or {}).get("domainName") or "localhost"
-    local = host.startswith(("localhost", "127.0.0.1", "[::1]"))
-    proto = h.get("x-forwarded-proto") or ("http" if local else "https")
     query = [(k, v) for k, v in req.query.items() if k not in CURSOR_PARAMS]
     query += [(cursor.name, ids.key_to_uuid(cursor.after)), ("limit", str(cursor.limit))]
-    return f"{proto}://{host}{req.path}?{urlencode(query)}"
+    return f"{origin(req)}{req.path}?{urlencode(query)}"
 
 
 @write.post(f"{BASE}/")

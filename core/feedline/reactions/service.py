@@ -19,6 +19,7 @@ import ujson
 from feedline.activities.model import Activity, build, key_for
 from feedline.activities.service import ActivityService
 from feedline.config import AppConfig
+from feedline.enrichment.assemble import user_objects
 from feedline.errors import ConflictException, DoesNotExistException, InputException, NotAllowedException
 from feedline.models import ids
 from feedline.models.cursors import Range
@@ -30,6 +31,8 @@ from feedline.stores import Stores
 
 #: reactions a ``filter_user_id`` listing reads per request before it answers with what it found
 MAX_FILTER_SCAN = 500
+#: the member every top-level reaction gets (``ReactionService._with_users``)
+USER_MEMBER = b',"user":'
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,16 +80,29 @@ class ReactionService:
             raise DoesNotExistException(f"reaction {reaction_id} does not exist")
         return found
 
+    def _with_users(self, reactions: list[bytes], user_ids: list[str]) -> list[bytes]:
+        """Each reaction with its ``user``: the user record, or the not-found object (one batched
+        look-up). Stream answers reactions so (stream-js: "reactions should be enriched when
+        filtering", "response should include bob user data"); react-activity-feed names the author
+        of a comment it pages in from it."""
+        if not reactions:
+            return reactions
+        who = sorted(set(user_ids))
+        users = user_objects(who, {u: r.body for u, r in self.stores.users.get_users(who).items()})
+        return [r[:-1] + USER_MEMBER + users[u] + b"}" for r, u in zip(reactions, user_ids)]
+
     def get(self, reaction_id: str) -> bytes:
         """A reaction, soft-deleted ones too (with ``deleted_at``)."""
-        return reaction_json(self._stored(reaction_id, live=False))
+        s = self._stored(reaction_id, live=False)
+        return self._with_users([reaction_json(s)], [s.record.user_id])[0]
 
     def get_many(self, reaction_ids: Sequence[str], include_deleted: bool) -> list[bytes]:
         """The known reactions in the order asked (unknown ones, and soft-deleted ones unless
         ``include_deleted``, are left out)."""
         found = self.store.get_reactions(reaction_ids)
-        return [reaction_json(found[i]) for i in dict.fromkeys(reaction_ids)
+        rows = [found[i] for i in dict.fromkeys(reaction_ids)
                 if i in found and (include_deleted or found[i].record.deleted_us is None)]
+        return self._with_users([reaction_json(s) for s in rows], [s.record.user_id for s in rows])
 
     def counts(self, activity_id: str) -> dict[str, int]:
         return self.store.reaction_counts(activity_id)
@@ -109,7 +125,7 @@ class ReactionService:
         for fid in rec.target_feeds:
             self.activities.feeds.kind(fid)  # unknown groups fail before anything is written
         if not self.store.add_reaction(rec):
-            return self._repeated(rec, new.data)
+            return self._with_users([self._repeated(rec, new.data)], [rec.user_id])[0]
         if act is not None:
             try:
                 self._place(act, rec.target_feeds)
@@ -118,7 +134,7 @@ class ReactionService:
                 self.activities.delete_everywhere([act.key])
                 self.store.delete_reaction(rid)
                 raise
-        return model.reaction_bytes(rec.body, None)
+        return self._with_users([model.reaction_bytes(rec.body, None)], [rec.user_id])[0]
 
     def _repeated(self, rec: ReactionRecord, data: dict) -> bytes:
         """An add whose id is stored: the same reaction again (a retried request) answers as the
@@ -193,7 +209,8 @@ class ReactionService:
             self._place(self._target_activity(rec), added)
         for fid in removed:
             self.activities.remove(fid, ids.key_to_uuid(self._target_key(rec)), False)
-        return reaction_json(self._stored(reaction_id))
+        s = self._stored(reaction_id)
+        return self._with_users([reaction_json(s)], [s.record.user_id])[0]
 
     def delete(self, reaction_id: str, soft: bool, acting: str | None) -> None:
         s = self._stored(reaction_id, live=soft)
@@ -284,6 +301,7 @@ class ReactionService:
         ascending = rng.lower()[0] is not None and rng.upper()[0] is None
         rows, after = self._page(f, rng, ascending)
         results = [reaction_json(s) for s in rows]
+        results = self._with_users(results, [s.record.user_id for s in rows])
         if f.own_children_user is not None and rows:
             own = self.store.own_children([s.record.id for s in rows], f.own_children_user, f.own_children_kinds)
             results = [model.with_member(r, "own_children", _by_kind(own.get(s.record.id, [])))
