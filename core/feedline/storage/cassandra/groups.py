@@ -76,9 +76,12 @@ class MaterializedGroups:
     """Reads, index rewrites and reconciles of the materialized groups (``session`` needs ``rows``,
     ``concurrent``, ``timestamp``: a ``CassandraSession`` or the 0008 data step's adapter)."""
 
-    def __init__(self, session: Any, activities: Any = None):
+    def __init__(self, session: Any, activities: Any = None, margin_us: int = MARGIN_US):
         self.session = session
         self.activities = activities
+        #: how long before a reconcile's read its repairs and count are dated (tests of a
+        #: finished race may count at once)
+        self.margin_us = margin_us
 
     # ---- after removals ------------------------------------------------------------------------
     def rewrite_heads(self, touched: dict[str, set[str]]) -> None:
@@ -112,7 +115,7 @@ class MaterializedGroups:
     def recent_log(self, feed: str, started: int) -> list[tuple]:
         """The log rows ``(at, n)`` a reconcile dated ``started`` will count as seen: read BEFORE
         the feed is (an insert whose log row is visible now has its entry visible too)."""
-        return self.session.rows("group_log_since", (feed, started - MARGIN_US, COUNTED_MAX + 1))
+        return self.session.rows("group_log_since", (feed, started - self.margin_us, COUNTED_MAX + 1))
 
     def read(self, feed: str, max_length: int, cap: int, rng: Range, offset: int, limit: int,
              with_refs: bool, heads_above: bytes | None) -> GroupedRead | None:
@@ -220,22 +223,23 @@ class MaterializedGroups:
         return out
 
     # ---- reconcile: make the groups match a complete feed, then count it ------------------------
-    def reconcile(self, feed: str, rows: Sequence[tuple], started: int, seen_log: Sequence[tuple]) -> bool:
+    def reconcile(self, feed: str, rows: Sequence[tuple], started: int, seen_log: Sequence[tuple]) -> int | None:
         """``rows``: EVERY live entry of ``feed`` ``(key, origin, grp, actor, verb)``, read from
-        ``started`` on, after ``seen_log`` (``recent_log(feed, started)``). Repairs the groups to match them (entries written by an earlier version,
-        a key whose group changed), dated ``MARGIN_US`` before ``started`` so every write in flight
-        wins over a repair; when nothing needed repair, records the feed's size (the fast path's
-        bound) and trims the log. Returns whether the size was recorded. A feed with an entry
-        without a group (written before its feed group was aggregated) is left alone: it is read
-        from the window."""
+        ``started`` on, after ``seen_log`` (``recent_log(feed, started)``). Repairs the groups to
+        match them (entries written by an earlier version, a key whose group changed), dated
+        ``margin_us`` before ``started`` so every write in flight wins over a repair, and deletes
+        stale index rows; when nothing needed repair (and ``seen_log`` is not a burst of more than
+        ``COUNTED_MAX`` rows), records the feed's size (the fast path's bound) and trims the log.
+        Returns how many repairs were written. A feed with an entry without a group (written
+        before its feed group was aggregated) is left alone (None): it is read from the window."""
         if any(r[2] is None for r in rows):
-            return False
+            return None
         expected: dict[str, dict[bytes, str]] = {}
         for key, _origin, grp, actor, _verb in rows:
             expected.setdefault(grp, {})[key] = actor or ""
         have = {g: m or {} for g, m in self.session.rows("group_members_all", (feed,))}
         index = {(k, g) for k, g in self.session.rows("group_index_all", (feed,))}
-        at = started - MARGIN_US
+        at = started - self.margin_us
         writes: list[Statement] = []
         for g in set(expected) | set(have):
             exp, got = expected.get(g, {}), have.get(g, {})
@@ -247,18 +251,19 @@ class MaterializedGroups:
                 writes.append(("group_member_remove_at", (at, extra, feed, g)))
         heads = {(max(m), g) for g, m in expected.items()}
         writes += [("group_index_put_at", (feed, k, g, at)) for k, g in heads - index]
-        # rows of keys that are members but not their group's newest are harmless (reads skip them)
+        # rows of keys that are members but not their group's newest are harmless (reads skip
+        # them): deleted, but not a repair; rows of keys that are not members are
         wrong = [(k, g) for k, g in index if k not in expected.get(g, {})]
         stale = [(k, g) for k, g in index - heads if k in expected.get(g, {})]
         writes += [("group_index_delete_at", (at, feed, k, g)) for k, g in wrong + stale]
-        clean = len(writes) == len(stale) and len(seen_log) <= COUNTED_MAX
+        repairs = len(writes) - len(stale)
         if writes:
             self.session.concurrent(writes)
-        if clean:
+        if repairs == 0 and len(seen_log) <= COUNTED_MAX:
             counted = {n for _, n in seen_log}
             self.session.concurrent([("group_size_put", (SIZE_TTL_S, started, len(rows), at, counted, feed)),
                                      ("group_log_trim", (started, feed, at))])
-        return clean
+        return repairs
 
 
 def _heads(rows: Iterable[tuple]) -> list[tuple[str, bytes]]:

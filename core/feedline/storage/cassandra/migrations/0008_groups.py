@@ -90,7 +90,9 @@ def migrate(session: Any, keyspace: str) -> int:
             continue  # a flat feed
         # the scan read this feed before any log read: count no log row as seen (a running
         # writer's inserts are then counted twice at worst, never missed)
-        groups.reconcile(feed, rows, started, seen_log=[])
+        if groups.reconcile(feed, rows, started, seen_log=[]):
+            # repaired (materialized): a second pass finds them in line and records the size
+            groups.reconcile(feed, rows, started, seen_log=[])
         cs.concurrent(("activity_feeds_put_grouped", (key_uuid(k), feed, o, g)) for k, o, _g, _a, _v in rows
                       for g in (_g,) if g is not None)
         done += 1
