@@ -125,7 +125,7 @@ class MaterializedGroups:
         upper, lower, values = bounds
         started = self.session.timestamp()
         want = offset + limit + 1
-        fetch = max(2 * want, 32)
+        fetch = want + 8  # stale rows are deleted by the reads that meet them: few remain
         first: list[Statement] = [("group_log_read", (feed, LOG_READ)),
                                   (range_name("group_index_read", upper, lower), (feed, *values, fetch))]
         if heads_above is not None:
@@ -139,41 +139,63 @@ class MaterializedGroups:
                 return None
             heads = _heads(results[2].current_rows)
         rows = results[1].current_rows
-        stale: list[tuple[bytes, str]] = []
-        while True:
-            valid, stale_now = self._valid_groups(feed, rows)
-            if len(valid) >= want or len(rows) < fetch or fetch >= INT32_MAX:
-                stale += stale_now
-                break
+        spec = _speculative(feed, rows, offset, limit, cap)
+        valid, stale, ahead = self._valid_groups(feed, rows, want, spec)
+        while len(valid) < want and len(rows) == fetch and fetch < INT32_MAX:
+            # stale rows ate the slice: read a longer one (this read deletes the stale rows)
             fetch = min(fetch * 4, INT32_MAX)
             rows = self.session.rows(range_name("group_index_read", upper, lower), (feed, *values, fetch))
+            valid, stale, _ = self._valid_groups(feed, rows, want, [])
         if stale:  # read-repair, dated when this read started (see the module doc)
             self.session.concurrent(("group_index_delete_at", (started, feed, k, g)) for k, g in stale)
         page = valid[offset:offset + limit + 1]
-        return self._page(feed, page, cap, limit, with_refs, heads)
+        return self._page(feed, page, cap, limit, with_refs, heads, ahead)
 
-    def _valid_groups(self, feed: str, rows: Sequence[tuple]) -> tuple[list[tuple[str, dict]], list[tuple[bytes, str]]]:
-        """The groups of an index slice whose row is their newest member, in slice order, with their
-        members; and the stale rows met."""
-        grps = list(dict.fromkeys(g for _, g in rows))
-        results = self.session.concurrent(("group_members_in", (feed, chunk)) for chunk in chunks(grps))
-        maps = {g: m for rs in results for g, m in rs.current_rows if m}
-        tops = {g: max(m) for g, m in maps.items()}
+    def _valid_groups(self, feed: str, rows: Sequence[tuple], want: int, extra: list[Statement]
+                      ) -> tuple[list[tuple[str, dict]], list[tuple[bytes, str]], list[tuple]]:
+        """The first ``want`` groups of an index slice whose row is their newest member, in slice
+        order, with their members ``{key: actor}``; the stale rows met on the way; and the rows of
+        ``extra`` statements, run with the first maps. Maps are read for the candidates in slice
+        order, ``want`` groups at a time (one clustering IN)."""
+        order = list(dict.fromkeys(g for _, g in rows))
+        tops: dict[str, bytes] = {}
+        maps: dict[str, dict] = {}
         valid: list[tuple[str, dict]] = []
         stale: list[tuple[bytes, str]] = []
-        for k, g in rows:
-            if tops.get(g) == k:
-                valid.append((g, maps[g]))  # rows are unique (key, group) pairs: once per group
-            else:
-                stale.append((k, g))  # not its group's newest (or the group is empty)
-        return valid, stale
+        extra_rows: list[tuple] = []
+        done = 0  # rows examined
+        start = 0  # groups whose maps were read
+        while done < len(rows) and len(valid) < want:
+            batch = order[start:start + max(want - len(valid), 1)]
+            start += len(batch)
+            reads = [("group_members_in", (feed, chunk)) for chunk in chunks(batch)]
+            results = self.session.concurrent(reads + extra)
+            for rs in results[len(reads):]:
+                extra_rows.extend(rs.current_rows)
+            extra = []
+            for rs in results[:len(reads)]:
+                for g, m in rs.current_rows:
+                    if m:
+                        maps[g] = _plain(m)
+                        tops[g] = max(maps[g])
+            known = set(order[:start])
+            while done < len(rows) and len(valid) < want:
+                k, g = rows[done]
+                if g not in known:
+                    break  # its map is not read yet
+                done += 1
+                if tops.get(g) == k:
+                    valid.append((g, maps[g]))  # rows are unique (key, group) pairs: once per group
+                else:
+                    stale.append((k, g))  # not its group's newest (or the group is empty)
+        return valid, stale, extra_rows
 
     def _page(self, feed: str, page: list[tuple[str, dict]], cap: int, limit: int, with_refs: bool,
-              heads: list[tuple[str, bytes]] | None) -> GroupedRead | None:
+              heads: list[tuple[str, bytes]] | None, ahead: list[tuple]) -> GroupedRead | None:
         keys: list[bytes] = []
         groups: list[tuple] = []
         for g, m in page:
-            ks = sorted(m, reverse=True)
+            ks = sorted(m, reverse=True)  # a plain dict (_plain)
             start = len(keys)
             keys.extend(ks[:cap])
             members = list(range(start, len(keys)))
@@ -181,7 +203,7 @@ class MaterializedGroups:
                 keys.append(ks[-1])
             groups.append((g, members, len(ks), len(set(m.values())), start, len(keys) - 1))
         wanted = [keys[i] for g in groups[:limit] for i in g[1]]
-        rows = self._member_rows(feed, wanted)
+        rows = self._member_rows(feed, wanted, ahead)
         if len(rows) < len(wanted):
             return None  # a member's entry left meanwhile: the window path answers exactly
         origins: list[str | None] = [None] * len(keys)
@@ -207,17 +229,22 @@ class MaterializedGroups:
             return None  # an activity is gone (its removal is propagating): the window path regroups
         return GroupedRead(groups, keys, origins, verbs, bodies, refs, heads)
 
-    def _member_rows(self, feed: str, keys: list[bytes]) -> dict[bytes, tuple]:
-        """``{key: (origin, verb, body copy)}`` of the live entries among ``keys``: one contiguous
-        slice when they are dense (a page's members usually are), the rest by clustering IN."""
+    def _member_rows(self, feed: str, keys: list[bytes], ahead: list[tuple]) -> dict[bytes, tuple]:
+        """``{key: (origin, verb, body copy)}`` of the live entries among ``keys``: from ``ahead``
+        (the speculative slice read with the maps) and else one contiguous slice when they are
+        dense (a page's members usually are), the rest by clustering IN."""
         if not keys:
             return {}
         wanted = set(keys)
-        n = 2 * len(wanted)
-        rows = self.session.rows("group_bodies_range", (feed, max(keys), min(keys), n))
-        out = {k: (o, v, b) for k, o, v, b in rows if o is not None and k in wanted}
+        out = {k: (o, v, b) for k, o, v, b in ahead if o is not None and k in wanted}
         rest = [k for k in wanted if k not in out]
-        if rest and len(rows) == n:
+        if not rest:
+            return out
+        n = 2 * len(rest)
+        rows = [] if ahead else self.session.rows("group_bodies_range", (feed, max(rest), min(rest), n))
+        out.update((k, (o, v, b)) for k, o, v, b in rows if o is not None and k in wanted)
+        rest = [k for k in rest if k not in out]
+        if rest and (ahead or len(rows) == n):
             found = self.session.concurrent(("group_bodies", (feed, chunk)) for chunk in chunks(rest))
             out.update((k, (o, v, b)) for rs in found for k, o, v, b in rs.current_rows if o is not None)
         return out
@@ -264,6 +291,32 @@ class MaterializedGroups:
             self.session.concurrent([("group_size_put", (SIZE_TTL_S, started, len(rows), at, counted, feed)),
                                      ("group_log_trim", (started, feed, at))])
         return repairs
+
+
+def _speculative(feed: str, rows: Sequence[tuple], offset: int, limit: int, cap: int) -> list[Statement]:
+    """The slice of member rows a page most likely needs, read with the maps (one round trip less):
+    from the newest key of the page's first group to the next page's first group, as the index slice
+    names them (before they are checked), at most ``2 × limit × cap`` rows. What it misses comes by
+    IN afterwards; nothing when the page is empty."""
+    firsts = list(dict.fromkeys(g for _, g in rows))
+    newest: dict[str, bytes] = {}
+    for k, g in rows:
+        newest.setdefault(g, k)
+    if limit <= 0 or len(firsts) <= offset:
+        return []
+    hi = newest[firsts[offset]]
+    n = min(2 * limit * cap, INT32_MAX)
+    if len(firsts) > offset + limit:
+        return [("group_bodies_below", (feed, hi, newest[firsts[offset + limit]], n))]
+    return [("group_bodies_from", (feed, hi, n))]
+
+
+def _plain(m: Any) -> dict:
+    """A driver map as a plain dict. The driver decodes a map into an ``OrderedMapSerializedKey``,
+    whose Mapping methods are Python-level and cost ~1 µs per item: its item list is read directly
+    when it has one (every member is iterated a few times per page)."""
+    items = getattr(m, "_items", None)
+    return dict(items) if isinstance(items, list) else dict(m.items())
 
 
 def _heads(rows: Iterable[tuple]) -> list[tuple[str, bytes]]:
