@@ -253,3 +253,28 @@ def test_0008_materializes_groups_written_by_the_previous_schema(cassandra_setti
             stores.close()
         cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
         cluster.shutdown()
+
+
+def test_an_entry_placed_again_under_another_group(cassandra_settings):
+    """A redelivered placement that renders another group key (the format reads a field an update
+    changed) leaves the key in its old group's map: reads must not show it twice."""
+    store = from_settings(cassandra_settings)
+    try:
+        feed = f"notification:{uuid.uuid4().hex[:10]}"
+        kind = feed_kind(FeedGroup("notification", type=NOTIFICATION))
+        keys = [_key(500 + i) for i in range(4)]
+        _put(store, keys)
+        store.timelines.groups.margin_us = 0
+        store.timelines.add_entries(feed, [Entry(k, None, "a", "u", "like") for k in keys])
+        q = ReadQuery(limit=5)
+        kind.read(store, feed, q)  # counts the feed
+        assert kind.materialized(store, feed, q) is not None
+        store.timelines.place_entries(keys[1], [(feed, Entry(keys[1], None, "b", "u", "like"))])
+        assert kind.materialized(store, feed, q) is None  # the old group still lists it: detected
+        page = kind.read(store, feed, q)  # the window answers ... and its reconcile repairs the maps
+        assert [(g[0], g[2]) for g in page.groups] == [("a", 3), ("b", 1)]
+        fast = kind.materialized(store, feed, q)
+        assert fast is not None
+        _same(fast[0], page)
+    finally:
+        store.close()

@@ -206,6 +206,10 @@ class MaterializedGroups:
         rows = self._member_rows(feed, wanted, ahead)
         if len(rows) < len(wanted):
             return None  # a member's entry left meanwhile: the window path answers exactly
+        if any(rows[keys[i]][3] != g[0] for g in groups[:limit] for i in g[1]):
+            # an entry placed again with another group key (its old group still lists it): the
+            # window path answers, and its reconcile repairs the groups
+            return None
         origins: list[str | None] = [None] * len(keys)
         verbs: list[str | None] = [None] * len(keys)
         bodies: dict[bytes, bytes] = {}
@@ -230,23 +234,23 @@ class MaterializedGroups:
         return GroupedRead(groups, keys, origins, verbs, bodies, refs, heads)
 
     def _member_rows(self, feed: str, keys: list[bytes], ahead: list[tuple]) -> dict[bytes, tuple]:
-        """``{key: (origin, verb, body copy)}`` of the live entries among ``keys``: from ``ahead``
+        """``{key: (origin, verb, body copy, group)}`` of the live entries among ``keys``: from ``ahead``
         (the speculative slice read with the maps) and else one contiguous slice when they are
         dense (a page's members usually are), the rest by clustering IN."""
         if not keys:
             return {}
         wanted = set(keys)
-        out = {k: (o, v, b) for k, o, v, b in ahead if o is not None and k in wanted}
+        out = {k: (o, v, b, g) for k, o, v, b, g in ahead if o is not None and k in wanted}
         rest = [k for k in wanted if k not in out]
         if not rest:
             return out
         n = 2 * len(rest)
         rows = [] if ahead else self.session.rows("group_bodies_range", (feed, max(rest), min(rest), n))
-        out.update((k, (o, v, b)) for k, o, v, b in rows if o is not None and k in wanted)
+        out.update((k, (o, v, b, g)) for k, o, v, b, g in rows if o is not None and k in wanted)
         rest = [k for k in rest if k not in out]
         if rest and (ahead or len(rows) == n):
             found = self.session.concurrent(("group_bodies", (feed, chunk)) for chunk in chunks(rest))
-            out.update((k, (o, v, b)) for rs in found for k, o, v, b in rs.current_rows if o is not None)
+            out.update((k, (o, v, b, g)) for rs in found for k, o, v, b, g in rs.current_rows if o is not None)
         return out
 
     # ---- reconcile: make the groups match a complete feed, then count it ------------------------
