@@ -98,6 +98,9 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     for fid, n in (("aggregated:bench", 1000), ("notification:bench", 1000), ("aggregated:benchwin", 1001)):
         store.timelines.add_entries(fid, [Entry(a.key, None, f"group-{i // 15:02d}", f"user:{i % 10}", a.verb)
                                           for i, a in enumerate(acts[-n:])])
+    # groups of one member (e.g. notifications of distinct events): a page carries 25 bodies, as a flat page
+    store.timelines.add_entries("aggregated:bench1", [Entry(a.key, None, f"one-{i:04d}", f"user:{i % 10}", a.verb)
+                                                      for i, a in enumerate(acts[-1000:])])
     mod = _handler(settings, store)
     cs = store.activities.session
     session = cs._connect()
@@ -106,7 +109,8 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
                                             cs.keyspace))
     events = {name: _event(settings, feed, q) for name, feed, q in (
         ("flat", "timeline/bench", ""), ("aggregated", "aggregated/bench", ""),
-        ("notification", "notification/bench", ""), ("window", "aggregated/benchwin", ""))}
+        ("notification", "notification/bench", ""), ("window", "aggregated/benchwin", ""),
+        ("ones", "aggregated/bench1", ""))}
     for name, ev in events.items():
         resp = mod.lambda_handler(ev, None)
         body = json.loads(resp["body"])
@@ -115,10 +119,10 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     # until then reads take the window path; wait for the materialized path to be provable
     deadline = time.monotonic() + 30
     while any(store.timelines.read_groups(f, 1000, 15, Range(), 0, PAGE) is None
-              for f in ("aggregated:bench", "notification:bench")):
+              for f in ("aggregated:bench", "notification:bench", "aggregated:bench1")):
         assert time.monotonic() < deadline, "the grouped feeds were never counted"
         time.sleep(1)
-        for name in ("aggregated", "notification"):
+        for name in ("aggregated", "notification", "ones"):
             mod.lambda_handler(events[name], None)  # a window read counts the feed
     assert store.timelines.read_groups("aggregated:benchwin", 1000, 15, Range(), 0, PAGE) is None
     # the grouped page's physical limit: its 375 member rows with their bodies, one slice of the
@@ -136,6 +140,8 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
         "notification page of 25 groups, end to end": lambda: mod.lambda_handler(events["notification"], None),
         "aggregated page of 25 groups, window path (1,001 entries), end to end":
             lambda: mod.lambda_handler(events["window"], None),
+        "aggregated page of 25 one-member groups (25 bodies), end to end":
+            lambda: mod.lambda_handler(events["ones"], None),
     }
     rounds, number = (4, 10) if quick else (40, 10)
     got: dict[str, list[tuple[float, float]]] = {k: [] for k in shapes}

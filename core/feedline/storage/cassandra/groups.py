@@ -51,9 +51,9 @@ SIZE_TTL_S = 86400
 #: in flight then (request timeout 2.5 s, client clocks a few seconds apart at most) is newer and wins
 MARGIN_US = 10_000_000
 #: inserts since the last count a read accepts: more send the read to the window (which counts again)
-LOG_LIMIT = 64
+LOG_LIMIT = 32
 #: log rows a reconcile may record as counted (a burst of more within MARGIN_US: no size this time)
-COUNTED_MAX = 64
+COUNTED_MAX = 16
 #: log rows a read looks at
 LOG_READ = LOG_LIMIT + COUNTED_MAX + 2
 
@@ -98,15 +98,17 @@ class MaterializedGroups:
             self.session.concurrent(writes)
 
     # ---- reads ---------------------------------------------------------------------------------
-    def usable(self, log_rows: Sequence[tuple], max_length: int) -> bool:
-        """Whether the feed provably holds at most ``max_length`` entries, from the newest
-        ``LOG_READ`` rows ``(size, checked, counted, at, n)`` of its log (see the module doc)."""
-        if not log_rows:
+    def usable(self, size_rows: Sequence[tuple], log_rows: Sequence[tuple], max_length: int) -> bool:
+        """Whether the feed provably holds at most ``max_length`` entries, from its last count
+        ``(size, checked, counted)`` and the newest ``LOG_READ`` rows ``(at, n)`` of its log (see
+        the module doc). Two statements (run together): the static columns come with every row
+        of a slice, and decoding them 50 times costs more than the second request."""
+        if not size_rows:
             return False
-        size, checked, counted = log_rows[0][0], log_rows[0][1], log_rows[0][2] or ()
+        size, checked, counted = size_rows[0][0], size_rows[0][1], size_rows[0][2] or ()
         if size is None or checked is None:
             return False
-        newer = [r[4] for r in log_rows if r[3] is not None and r[3] > checked]
+        newer = [r[1] for r in log_rows if r[0] is not None and r[0] > checked]
         if len(newer) >= LOG_READ:
             return False  # there may be more than this read saw
         since = sum(1 for n in newer if n not in counted)
@@ -126,19 +128,19 @@ class MaterializedGroups:
         started = self.session.timestamp()
         want = offset + limit + 1
         fetch = want + 8  # stale rows are deleted by the reads that meet them: few remain
-        first: list[Statement] = [("group_log_read", (feed, LOG_READ)),
+        first: list[Statement] = [("group_size_get", (feed,)), ("group_log_read", (feed, LOG_READ)),
                                   (range_name("group_index_read", upper, lower), (feed, *values, fetch))]
         if heads_above is not None:
             first.append((range_name("group_index_read", "", "gt"), (feed, heads_above, INT32_MAX)))
         results = self.session.concurrent(first)
-        if not self.usable(results[0].current_rows, max_length):
+        if not self.usable(results[0].current_rows, results[1].current_rows, max_length):
             return None
         heads = None
         if heads_above is not None:
-            if results[2].has_more_pages:
+            if results[3].has_more_pages:
                 return None
-            heads = _heads(results[2].current_rows)
-        rows = results[1].current_rows
+            heads = _heads(results[3].current_rows)
+        rows = results[2].current_rows
         spec = _speculative(feed, rows, offset, limit, cap)
         valid, stale, ahead = self._valid_groups(feed, rows, want, spec)
         while len(valid) < want and len(rows) == fetch and fetch < INT32_MAX:
@@ -260,7 +262,9 @@ class MaterializedGroups:
         match them (entries written by an earlier version, a key whose group changed), dated
         ``margin_us`` before ``started`` so every write in flight wins over a repair, and deletes
         stale index rows; when nothing needed repair (and ``seen_log`` is not a burst of more than
-        ``COUNTED_MAX`` rows), records the feed's size (the fast path's bound) and trims the log.
+        ``COUNTED_MAX`` rows), records the feed's size (the fast path's bound). The log is not
+        trimmed: its rows expire (a range delete would leave every row it shadows on the path of
+        the next reads until compaction; live rows past the newest ``LOG_READ`` are never read).
         Returns how many repairs were written. A feed with an entry without a group (written
         before its feed group was aggregated) is left alone (None): it is read from the window."""
         if any(r[2] is None for r in rows):
@@ -292,8 +296,7 @@ class MaterializedGroups:
             self.session.concurrent(writes)
         if repairs == 0 and len(seen_log) <= COUNTED_MAX:
             counted = {n for _, n in seen_log}
-            self.session.concurrent([("group_size_put", (SIZE_TTL_S, started, len(rows), at, counted, feed)),
-                                     ("group_log_trim", (started, feed, at))])
+            self.session.concurrent([("group_size_put", (SIZE_TTL_S, started, len(rows), at, counted, feed))])
         return repairs
 
 

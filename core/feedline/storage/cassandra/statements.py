@@ -97,11 +97,11 @@ CQL: dict[str, str] = {
     # one row per insert into a grouped feed (the size bound); the static size/checked are written
     # by the reconcile that counted the feed
     "group_log_put": "INSERT INTO group_log (feed, at, n) VALUES (?, ?, ?) USING TTL ?",
-    "group_log_read": "SELECT size, checked, counted, at, n FROM group_log WHERE feed = ? LIMIT ?",
+    "group_size_get": "SELECT size, checked, counted FROM group_log WHERE feed = ? LIMIT 1",
+    "group_log_read": "SELECT at, n FROM group_log WHERE feed = ? LIMIT ?",
     "group_log_since": "SELECT at, n FROM group_log WHERE feed = ? AND at > ? LIMIT ?",
     "group_size_put": ("UPDATE group_log USING TTL ? AND TIMESTAMP ? SET size = ?, checked = ?, counted = ? "
                        "WHERE feed = ?"),
-    "group_log_trim": "DELETE FROM group_log USING TIMESTAMP ? WHERE feed = ? AND at < ?",
     # the reverse index with the entry's group (grouped feeds), so removals reach the group
     "activity_feeds_put_grouped": "INSERT INTO activity_feeds (id, feed, origin, grp) VALUES (?, ?, ?, ?)",
     "activity_feeds_in_grouped": "SELECT feed, origin, grp FROM activity_feeds WHERE id = ? AND feed IN ?",
