@@ -8,6 +8,11 @@ Read: the newest ``max_length`` entries are grouped by the compiled core (``aggr
 the page is selected by group id (the newest member's id, so ``id_lt`` paging follows the
 ``updated_at`` order), only the page's member bodies are fetched, and the response is spliced from
 stored bytes (``aggregation.page``). Notification feeds add seen/read state (``feeds.marks``).
+
+A backend that keeps the groups materialized answers the same page from them first
+(``TimelineStore.read_groups``: Cassandra reads ~page-many group rows); when it cannot answer
+exactly (a feed that may hold more than ``max_length`` entries, a removal propagating) the window
+is grouped here as above.
 """
 
 from __future__ import annotations
@@ -77,6 +82,19 @@ class AggregatedFeed(Feed):
         rendered = compile_format(self.group.aggregation_format).render(doc, ids.key_time_us(key), slug, uid)
         return Entry(key, origin, rendered, str(doc.get("actor", "")), str(doc.get("verb", "")))
 
+    def materialized(self, stores: Stores, fid: str, q: ReadQuery,
+                     heads_above: bytes | None = None) -> tuple[GroupedPage, list[tuple[str, bytes]] | None] | None:
+        """The page from the backend's materialized groups (and the heads asked for), or None."""
+        got = stores.timelines.read_groups(fid, self.group.max_length, self.group.max_group_activities, q.rng,
+                                           q.offset, q.limit, q.with_refs, heads_above)
+        if got is None:
+            return None
+        page, limit = got.groups, q.limit
+        more = len(page) > limit
+        page = page[:limit]
+        cursor = Cursor(got.keys[page[-1][4]], limit) if more and page else None
+        return GroupedPage(page, got.keys, got.origins, got.verbs, got.bodies, cursor, refs=got.refs), got.heads
+
     def window(self, stores: Stores, fid: str, q: ReadQuery) -> tuple[GroupedPage, list[tuple]]:
         """The page, and every group of the window (notification counters and marks need them)."""
         keys, origins, gkeys, actors, verbs = stores.timelines.read_window(fid, self.group.max_length)
@@ -109,19 +127,34 @@ class AggregatedFeed(Feed):
         return GroupedPage(page, keys, origins, verbs, found, cursor, refs=refs), groups
 
     def read(self, stores: Stores, fid: str, q: ReadQuery) -> GroupedPage:
-        return self.window(stores, fid, q)[0]
+        fast = self.materialized(stores, fid, q)
+        return fast[0] if fast is not None else self.window(stores, fid, q)[0]
 
 
 class NotificationFeed(AggregatedFeed):
     has_marks = True
 
     def read(self, stores: Stores, fid: str, q: ReadQuery) -> GroupedPage:
-        out, groups = self.window(stores, fid, q)
-        keys = out.keys
         marks = Marks.decode(stores.marks.get_marks(fid))
+        marking = q.mark_seen is not None or q.mark_read is not None
+        # groups whose newest member is not newer than both watermarks are seen and read: the
+        # counters need only the heads above them (marking needs every group)
+        page_seen: dict[int, bool] | None = None
+        page_read: dict[int, bool] | None = None
+        fast = self.materialized(stores, fid, q, b"" if marking else min(marks.seen_all, marks.read_all))
+        if fast is not None:
+            out, heads = fast[0], fast[1] or []
+            # the heads as one-member groups over their newest keys: all that marks look at
+            keys: Sequence[bytes] = [k for _, k in heads]
+            groups: list[tuple] = [(g, (i,), 1, 1, i, i) for i, (g, _) in enumerate(heads)]
+            page_seen, page_read = marks.flags("seen", out.groups, out.keys), marks.flags("read", out.groups, out.keys)
+        else:
+            out, groups = self.window(stores, fid, q)
+            keys = out.keys
         seen, read = marks.flags("seen", groups, keys), marks.flags("read", groups, keys)
-        out.seen = [seen[id(g)] for g in out.groups]
-        out.read = [read[id(g)] for g in out.groups]
+        page_seen, page_read = (seen, read) if page_seen is None or page_read is None else (page_seen, page_read)
+        out.seen = [page_seen[id(g)] for g in out.groups]
+        out.read = [page_read[id(g)] for g in out.groups]
         out.unseen = len(groups) - sum(seen.values())
         out.unread = len(groups) - sum(read.values())
         if q.mark_seen is not None or q.mark_read is not None:

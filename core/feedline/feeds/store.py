@@ -49,6 +49,28 @@ class Entry:
     verb: str | None = None
 
 
+@dataclass(slots=True)
+class GroupedRead:
+    """A page of an aggregated/notification feed read from groups a backend keeps materialized.
+
+    ``groups`` are ``aggregation.grouping.aggregate`` tuples ``(group key, member indices, activity
+    count, actor count, newest index, oldest index)`` whose indices refer to ``keys`` (and
+    ``origins``/``verbs``, filled for members and newest members), newest first, at most
+    ``limit + 1`` (the extra one only says that a next page exists); ``bodies`` (and ``refs``, when
+    asked) hold the first ``limit`` groups' members. ``heads``: ``(group key, newest key)`` of
+    every group whose newest member is newer than the asked bound, newest first (notification
+    counters and marks), or None when not asked.
+    """
+
+    groups: list[tuple]
+    keys: list[bytes]
+    origins: list[str | None]
+    verbs: list[str | None]
+    bodies: dict[bytes, bytes]
+    refs: dict[bytes, bytes | None] | None = None
+    heads: list[tuple[str, bytes]] | None = None
+
+
 class TimelineStore(ABC):
     """Timelines. ``activities`` is the same backend's activity store: a page joins the two."""
 
@@ -117,6 +139,20 @@ class TimelineStore(ABC):
         entries = self.read_entries(feed, limit)
         return ([e.key for e in entries], [e.origin for e in entries], [e.group for e in entries],
                 [e.actor for e in entries], [e.verb for e in entries])
+
+    def read_groups(self, feed: str, max_length: int, cap: int, rng: Range, offset: int, limit: int,
+                    with_refs: bool = False, heads_above: bytes | None = None) -> GroupedRead | None:
+        """The page of groups of ``feed`` exactly as grouping the newest ``max_length`` entries
+        would give it (``cap`` members shown per group, counts over all; groups selected by their
+        newest member's key within ``rng``, ``offset`` groups skipped, ``limit + 1`` returned),
+        from groups the backend keeps materialized; ``heads_above``: also every group's head newer
+        than that key (``b""``: all).
+
+        None when the backend cannot answer exactly this way (no materialized groups, a feed that
+        may hold more than ``max_length`` entries, a member whose activity is gone): the caller
+        then groups ``read_window`` itself. Default: None (SQLite groups the window in one query).
+        """
+        return None
 
     def read_ranked_window(self, feed: str, limit: int) -> RankedWindow:
         """The newest ``limit`` entries whose activity is stored, as columns ``(keys, origins,

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from feedline.models.cursors import Range
 from feedline.storage.cassandra.session import CassandraSession
 
 #: values per ``IN ?`` (Amazon Keyspaces allows 100)
@@ -68,3 +69,21 @@ class CassandraRole:
 
     def __init__(self, session: CassandraSession):
         self.session = session
+
+
+def range_bounds(rng: Range) -> tuple[str, str, list[bytes]] | None:
+    """(upper kind, lower kind, bound values) of a range, or None when it is empty."""
+    upper, up_incl = rng.upper()
+    lower, low_incl = rng.lower()
+    if upper is not None and lower is not None and (
+            upper < lower or (upper == lower and not (up_incl and low_incl))):
+        return None
+    values: list[bytes] = []
+    up = low = ""
+    if upper is not None:
+        up = "lte" if up_incl else "lt"
+        values.append(upper)
+    if lower is not None:
+        low = "gte" if low_incl else "gt"
+        values.append(lower)
+    return up, low, values

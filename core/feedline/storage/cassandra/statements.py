@@ -22,6 +22,7 @@ TABLES = (
     "reactions", "reactions_by_activity", "reactions_by_user", "reactions_by_parent", "reactions_by_parent_user",
     "reaction_counts", "reactions_by_activity_user",
     "users", "collection_items", "events_by_user", "files",
+    "feed_groups", "groups_by_time", "group_log",
 )
 
 CQL: dict[str, str] = {
@@ -78,6 +79,42 @@ CQL: dict[str, str] = {
     "activity_feeds_in": "SELECT feed, origin FROM activity_feeds WHERE id = ? AND feed IN ?",
     # refreshes walk the reverse index in feed order, a chunk at a time
     "activity_feeds_after": "SELECT feed FROM activity_feeds WHERE id = ? AND feed > ? LIMIT ?",
+    # ---- materialized groups (0008; see groups.py) -----------------------------------------------
+    # a member joins or leaves its group's map: a cell write, no read, merged by Cassandra
+    "group_member_add": "UPDATE feed_groups SET members = members + ? WHERE feed = ? AND grp = ?",
+    "group_member_remove": "UPDATE feed_groups SET members = members - ? WHERE feed = ? AND grp = ?",
+    "group_members_in": "SELECT grp, members FROM feed_groups WHERE feed = ? AND grp IN ?",
+    "group_members_all": "SELECT grp, members FROM feed_groups WHERE feed = ?",
+    # repairs (reconcile), at an explicit timestamp older than any write in flight
+    "group_member_add_at": "UPDATE feed_groups USING TIMESTAMP ? SET members = members + ? WHERE feed = ? AND grp = ?",
+    "group_member_remove_at": ("UPDATE feed_groups USING TIMESTAMP ? SET members = members - ? "
+                               "WHERE feed = ? AND grp = ?"),
+    "group_index_put": "INSERT INTO groups_by_time (feed, newest, grp) VALUES (?, ?, ?)",
+    "group_index_put_at": "INSERT INTO groups_by_time (feed, newest, grp) VALUES (?, ?, ?) USING TIMESTAMP ?",
+    "group_index_delete": "DELETE FROM groups_by_time WHERE feed = ? AND newest = ? AND grp = ?",
+    "group_index_delete_at": "DELETE FROM groups_by_time USING TIMESTAMP ? WHERE feed = ? AND newest = ? AND grp = ?",
+    "group_index_all": "SELECT newest, grp FROM groups_by_time WHERE feed = ?",
+    # one row per insert into a grouped feed (the size bound); the static size/checked are written
+    # by the reconcile that counted the feed
+    "group_log_put": "INSERT INTO group_log (feed, at, n) VALUES (?, ?, ?) USING TTL ?",
+    "group_size_get": "SELECT size, checked, counted FROM group_log WHERE feed = ? LIMIT 1",
+    "group_log_read": "SELECT at, n FROM group_log WHERE feed = ? LIMIT ?",
+    "group_log_since": "SELECT at, n FROM group_log WHERE feed = ? AND at > ? LIMIT ?",
+    "group_size_put": ("UPDATE group_log USING TTL ? AND TIMESTAMP ? SET size = ?, checked = ?, counted = ? "
+                       "WHERE feed = ?"),
+    # the reverse index with the entry's group (grouped feeds), so removals reach the group
+    "activity_feeds_put_grouped": "INSERT INTO activity_feeds (id, feed, origin, grp) VALUES (?, ?, ?, ?)",
+    "activity_feeds_in_grouped": "SELECT feed, origin, grp FROM activity_feeds WHERE id = ? AND feed IN ?",
+    "timeline_group_of": "SELECT grp FROM timeline WHERE feed = ? AND key = ?",
+    # a grouped page's members: origin and verb with the body copy
+    "group_bodies": "SELECT key, origin, verb, body, grp FROM timeline WHERE feed = ? AND key IN ?",
+    "group_bodies_range": ("SELECT key, origin, verb, body, grp FROM timeline WHERE feed = ? AND key <= ? AND key >= ? "
+                           "LIMIT ?"),
+    # ... read beside the page's groups, before they are known: from the first page group's newest
+    # down to the next page's first group (exclusive), or to the end
+    "group_bodies_below": ("SELECT key, origin, verb, body, grp FROM timeline WHERE feed = ? AND key <= ? AND key > ? "
+                           "LIMIT ?"),
+    "group_bodies_from": "SELECT key, origin, verb, body, grp FROM timeline WHERE feed = ? AND key <= ? LIMIT ?",
     # ---- notification marks --------------------------------------------------------------------
     "marks_get": "SELECT state FROM marks WHERE feed = ?",
     "marks_put": "INSERT INTO marks (feed, state) VALUES (?, ?)",
@@ -207,6 +244,10 @@ for _u, _uc in _UPPER.items():
                 CQL[reaction_range_name(_field, _u, _l, _order)] = (
                     f"SELECT key, id FROM {_table} WHERE {_col} = ? AND kind = ?{_uc}{_lc} "
                     f"ORDER BY key {_order} LIMIT ?")
+        # the groups of a feed by their newest member (group id), newest first
+        CQL[range_name("group_index_read", _u, _l)] = (
+            f"SELECT newest, grp FROM groups_by_time WHERE feed = ?{_uc.replace('key', 'newest')}"
+            f"{_lc.replace('key', 'newest')} LIMIT ?")
 del _u, _uc, _l, _lc, _field, _table, _col, _order
 # an aggregated read: the newest entries of a feed as columns, no cursor
 CQL[range_name("timeline_window", "", "")] = "SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ? LIMIT ?"

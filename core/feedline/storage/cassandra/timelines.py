@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from feedline.feeds.store import Entry, MarkStore, PageRow, RankedWindow, TimelineStore, Window
+from feedline.feeds.store import Entry, GroupedRead, MarkStore, PageRow, RankedWindow, TimelineStore, Window
 from feedline.models.cursors import EVERYTHING, Match, Range
 from feedline.storage.cassandra.activities import CassandraActivities
 from feedline.storage.cassandra.base import (
@@ -39,16 +39,33 @@ from feedline.storage.cassandra.base import (
     from_origin,
     key_uuid,
     origin_value,
+    range_bounds,
 )
+from feedline.storage.cassandra.groups import MaterializedGroups, member_deletes, member_writes
 from feedline.storage.cassandra.session import Batch, CassandraSession
 from feedline.storage.cassandra.statements import range_name
 
+_bounds = range_bounds
 
-def _entry_put(feed: str, key: bytes, origin: str, extra: tuple | None = None) -> list[tuple[str, tuple]]:
-    """A timeline row and its index row; ``extra`` = (group, actor, verb) of grouped feeds."""
+
+def _entry_put(feed: str, key: bytes, origin: str, extra: tuple | None = None,
+               now_us: int | None = None) -> list[tuple[str, tuple]]:
+    """A timeline row and its index row; ``extra`` = (group, actor, verb) of grouped feeds, whose
+    group member, group index and log rows go in the same batch when ``now_us`` is given
+    (sessions that keep materialized groups, see ``groups.py``)."""
     put = ("timeline_put", (feed, key, origin)) if extra is None else (
         "timeline_put_grouped", (feed, key, origin, *extra))
-    return [put, ("by_origin_put", (feed, origin, key))]
+    out = [put, ("by_origin_put", (feed, origin, key))]
+    if extra is not None and extra[0] is not None and now_us is not None:
+        out += member_writes(feed, key, extra[0], extra[1], now_us)
+    return out
+
+
+def _feeds_put(u: object, feed: str, origin: str, extra: tuple | None) -> tuple[str, tuple]:
+    """The reverse-index row of an entry; grouped entries remember their group (removals need it)."""
+    if extra is not None and extra[0] is not None:
+        return ("activity_feeds_put_grouped", (u, feed, origin, extra[0]))
+    return ("activity_feeds_put", (u, feed, origin))
 
 
 def _extra(e: Entry) -> tuple | None:
@@ -70,8 +87,12 @@ def _body_put(feed: str, key: bytes, version: tuple[bytes, int] | None) -> list[
     return [("copy_body_put", (ver, body, feed, key))]
 
 
-def _entry_delete(feed: str, key: bytes, origin: str) -> list[tuple[str, tuple]]:
-    return [("timeline_delete", (feed, key)), ("by_origin_delete", (feed, origin, key))]
+def _entry_delete(feed: str, key: bytes, origin: str, group: str | None = None) -> list[tuple[str, tuple]]:
+    """A timeline row, its index row and (grouped entries) its group member, in one batch."""
+    out = [("timeline_delete", (feed, key)), ("by_origin_delete", (feed, origin, key))]
+    if group is not None:
+        out += member_deletes(feed, key, group)
+    return out
 
 
 class CassandraTimelines(CassandraRole, TimelineStore):
@@ -81,17 +102,24 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         #: the same store, typed as this backend's (versions of bodies)
         self.versions = activities.versions
         self._ranks = activities.get_ranks
+        self.groups = MaterializedGroups(session, activities)
+
+    def _now(self, grouped: bool) -> int | None:
+        """The log time of grouped inserts, or None when no groups are kept (Keyspaces mode)."""
+        return self.session.timestamp() if grouped and self.session.body_copies else None
 
     def add_entries(self, feed: str, entries: Sequence[Entry]) -> None:
         latest = {e.key: e for e in entries}
         if not latest:
             return
         versions = self.versions(list(latest))
+        now = self._now(any(e.group is not None for e in latest.values()))
         # reverse index first (one partition per activity), then the feed's partition: each
-        # timeline row with its body copy and its timeline_by_origin row, in single-partition batches
-        self.session.concurrent(("activity_feeds_put", (key_uuid(k), feed, origin_value(e.origin)))
+        # timeline row with its body copy, its timeline_by_origin row and (grouped feeds) its group
+        # rows, in single-partition batches
+        self.session.concurrent(_feeds_put(key_uuid(k), feed, origin_value(e.origin), _extra(e))
                                 for k, e in latest.items())
-        self.session.concurrent([Batch([_entry_put(feed, k, origin_value(e.origin), _extra(e))
+        self.session.concurrent([Batch([_entry_put(feed, k, origin_value(e.origin), _extra(e), now)
                                         + _body_put(feed, k, versions.get(k)) for k, e in latest.items()])])
         self._recheck(versions, {k: [feed] for k in latest})
 
@@ -114,10 +142,11 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         u = key_uuid(key)
         versions = self.versions([key])
         v = versions.get(key)
-        self.session.concurrent([Batch.rows("activity_feeds_put",
-                                            [(u, f, origin_value(e.origin)) for f, e in latest.items()])])
-        self.session.concurrent(Batch([_entry_put(f, key, origin_value(e.origin), _extra(e)) + _body_put(f, key, v)])
-                                for f, e in latest.items())
+        now = self._now(any(e.group is not None for e in latest.values()))
+        self.session.concurrent([Batch([[_feeds_put(u, f, origin_value(e.origin), _extra(e))]
+                                        for f, e in latest.items()])])
+        self.session.concurrent(Batch([_entry_put(f, key, origin_value(e.origin), _extra(e), now)
+                                       + _body_put(f, key, v)]) for f, e in latest.items())
         self._recheck(versions, {key: list(latest)})
 
     def _recheck(self, written: dict[bytes, tuple[bytes, int]], feeds: dict[bytes, list[str]]) -> None:
@@ -148,20 +177,26 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         return {r[0]: r for chunk in chunks(keys) for r in self.session.rows("timeline_rows", (feed, chunk))
                 if r[1] is not None}  # no origin: a ghost (a body refreshed after a delete)
 
-    def _origins(self, feed: str, keys: Sequence[bytes]) -> dict[bytes, str]:
-        """Current stored ``{key: origin}`` of those of ``keys`` that ``feed`` holds."""
-        return {k: r[1] for k, r in self._held(feed, keys).items()}
+    def _origins(self, feed: str, keys: Sequence[bytes]) -> dict[bytes, tuple[str, str | None]]:
+        """Current stored ``{key: (origin, group)}`` of those of ``keys`` that ``feed`` holds (the
+        group is None when the session keeps no materialized groups: nothing to remove there)."""
+        keep = self.session.body_copies
+        return {k: (r[1], r[2] if keep else None) for k, r in self._held(feed, keys).items()}
 
     def remove_entries(self, feed: str, keys: Sequence[bytes]) -> None:
         held = self._origins(feed, list(dict.fromkeys(keys)))  # absent keys: no tombstones
         self._remove_held(feed, held, stale=())
 
-    def _remove_held(self, feed: str, held: dict[bytes, str], stale: Iterable[tuple[bytes, str]]) -> None:
-        """Delete ``feed``'s entries ``{key: origin}`` with their index rows (and ``stale`` ones)."""
-        groups = [_entry_delete(feed, k, o) for k, o in held.items()]
+    def _remove_held(self, feed: str, held: dict[bytes, tuple[str, str | None]],
+                     stale: Iterable[tuple[bytes, str]]) -> None:
+        """Delete ``feed``'s entries ``{key: (origin, group)}`` with their index rows (and ``stale``
+        ones), then rewrite the newest rows of the groups they left."""
+        groups = [_entry_delete(feed, k, o, g) for k, (o, g) in held.items()]
         groups += [[("by_origin_delete", (feed, o, k))] for k, o in stale]
         if groups:
             self.session.concurrent([Batch(groups)])
+        self.groups.rewrite_heads({feed: {g for _, g in held.values() if g is not None}}
+                                  if any(g is not None for _, g in held.values()) else {})
         self.session.concurrent(("activity_feeds_delete", (key_uuid(k), feed)) for k in held)
 
     def remove_from_feeds(self, key: bytes, feeds: Sequence[str]) -> None:
@@ -170,12 +205,24 @@ class CassandraTimelines(CassandraRole, TimelineStore):
             return
         u = key_uuid(key)
         indexed: dict[str, str] = {}
+        grouped: dict[str, str] = {}
         for chunk in chunks(feeds):
-            indexed.update(self.session.rows("activity_feeds_in", (u, chunk)))
-        # every asked feed loses the entry, even one the reverse index does not list (a race)
+            for f, o, g in self.session.rows("activity_feeds_in_grouped", (u, chunk)):
+                indexed[f] = o
+                if g is not None and self.session.body_copies:
+                    grouped[f] = g
+        # every asked feed loses the entry, even one the reverse index does not list (a race):
+        # those are read for their group (rare), so the group loses its member too
+        unlisted = [f for f in feeds if f not in indexed] if self.session.body_copies else []
+        if unlisted:
+            found = self.session.concurrent(("timeline_group_of", (f, key)) for f in unlisted)
+            grouped.update((f, rs.current_rows[0][0]) for f, rs in zip(unlisted, found)
+                           if rs.current_rows and rs.current_rows[0][0] is not None)
         self.session.concurrent(
-            Batch([_entry_delete(f, key, indexed[f])]) if f in indexed else ("timeline_delete", (f, key))
+            Batch([_entry_delete(f, key, indexed[f], grouped.get(f))]) if f in indexed
+            else Batch([[("timeline_delete", (f, key))] + (member_deletes(f, key, grouped[f]) if f in grouped else [])])
             for f in feeds)
+        self.groups.rewrite_heads({f: {g} for f, g in grouped.items()})
         if indexed:
             self.session.concurrent([Batch.rows("activity_feeds_delete", [(u, f) for f in indexed])])
 
@@ -272,9 +319,21 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         return out
 
     def read_window(self, feed: str, limit: int) -> Window:
+        return self._window(feed, limit, self.session.body_copies)
+
+    def _window(self, feed: str, limit: int, count: bool) -> Window:
+        """The window; ``count``: when it is the whole feed and grouped, reconcile the feed's
+        materialized groups with it and count it, so the next grouped reads take ``read_groups``."""
         if limit <= 0:
             return [], [], [], [], []
-        rows = self._live("timeline_window", "", "", feed, [], limit)
+        started = self.session.timestamp() if count else 0
+        seen_log = self.groups.recent_log(feed, started) if count else []
+        rows = self._live("timeline_window", "", "", feed, [], min(limit + 1, INT32_MAX))
+        if len(rows) <= limit:
+            if count and (not rows or rows[0][2] is not None):  # grouped (or empty): reconcile
+                self.groups.reconcile(feed, rows, started, seen_log)
+        else:
+            rows = rows[:limit]
         if not rows:
             return [], [], [], [], []
         keys, origins, groups, actors, verbs = (list(col) for col in zip(*rows))
@@ -282,10 +341,16 @@ class CassandraTimelines(CassandraRole, TimelineStore):
             origins = [None if o == OWN else o for o in origins]
         return keys, origins, groups, actors, verbs
 
+    def read_groups(self, feed: str, max_length: int, cap: int, rng: Range, offset: int, limit: int,
+                    with_refs: bool = False, heads_above: bytes | None = None) -> GroupedRead | None:
+        if not self.session.body_copies:
+            return None  # Keyspaces mode keeps no materialized groups
+        return self.groups.read(feed, max_length, cap, rng, offset, limit, with_refs, heads_above)
+
     def read_ranked_window(self, feed: str, limit: int) -> RankedWindow:
         # the window from the feed's partition, then the blobs by id (chunked IN, concurrent):
         # the blob lives with the activity, so an update rewrites one row, not every feed
-        keys, origins, *_ = self.read_window(feed, limit)
+        keys, origins, *_ = self._window(feed, limit, count=False)
         ranks = self._ranks(keys)
         held = [(k, o) for k, o in zip(keys, origins) if k in ranks]  # others: removal propagating
         return [k for k, _ in held], [o for _, o in held], [ranks[k] for k, _ in held]
@@ -302,7 +367,7 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         keys = [r[0] for page in pages for r in page]
         for chunk in chunks(keys, SCAN_PAGE):
             current = self._origins(feed, chunk)
-            held = {k: origin for k in chunk if current.get(k) == origin}
+            held = {k: current[k] for k in chunk if k in current and current[k][0] == origin}
             # rows whose entry is gone or now comes from elsewhere are dropped from the index too
             self._remove_held(feed, held, stale=[(k, origin) for k in chunk if k not in held])
             removed += len(held)
@@ -317,22 +382,3 @@ class CassandraMarks(CassandraRole, MarkStore):
 
     def put_marks(self, feed: str, state: bytes) -> None:
         self.session.write("marks_put", (feed, state))
-
-
-
-def _bounds(rng: Range) -> tuple[str, str, list[bytes]] | None:
-    """(upper kind, lower kind, bound values) of a range, or None when it is empty."""
-    upper, up_incl = rng.upper()
-    lower, low_incl = rng.lower()
-    if upper is not None and lower is not None and (
-            upper < lower or (upper == lower and not (up_incl and low_incl))):
-        return None
-    values: list[bytes] = []
-    up = low = ""
-    if upper is not None:
-        up = "lte" if up_incl else "lt"
-        values.append(upper)
-    if lower is not None:
-        low = "gte" if low_incl else "gt"
-        values.append(lower)
-    return up, low, values

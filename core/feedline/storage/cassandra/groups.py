@@ -1,0 +1,338 @@
+"""Cassandra: materialized groups of aggregated and notification feeds (migration 0008).
+
+A grouped page reads ~page-many group rows instead of grouping a ``max_length`` window per read.
+Tables (all partitioned by feed, like ``timeline``; ``infra/cassandra/DESIGN.md`` has the design):
+
+- ``feed_groups (feed, grp) -> members map<key, actor>``: the group's members. An entry's timeline
+  row, its member cell, its ``groups_by_time`` row and its ``group_log`` row are written in ONE
+  single-partition batch (one mutation), and its removal deletes the row and the cell in one batch:
+  a group's members are exactly the feed's live entries of that group. Adds and removals are cell
+  writes (``members + {k: a}`` / ``members - {k}``): no read on the write path, concurrent writers
+  (two fan-out chunks and a direct post) merge by construction, a redelivered add rewrites the
+  same cell. Counts, actor count, the capped member list, newest and oldest are computed at read.
+- ``groups_by_time (feed, newest DESC, grp)``: the page order (a group's id is its newest member).
+  One row per insert; the invariant is the house's (an index may hold stale rows, never miss one):
+  the newest member of every group has its row. A read checks each row against the group's map and
+  deletes rows whose key is not the group's newest (read-repair) at the timestamp its read started;
+  a removal deletes its key's row and then rewrites the row of the group's newest as it reads it,
+  at the timestamp that read started, so the later of a repair and a rewrite that race wins, as in
+  the reaction counts (``reactions.py``): the rewrite's read starts after the remover's delete,
+  which the repairing reader had not seen yet.
+- ``group_log (feed, at, n)``: one row per insert (2-day TTL) and, static, the feed's ``size``
+  counted by the last reconcile, ``checked`` (``MARGIN_US`` before that count's read started) and
+  ``counted``, the log rows newer than ``checked`` the reconcile saw BEFORE it read the feed (their
+  entries are in ``size``); 1-day TTL, so the log outlives the size it qualifies. A read uses the
+  materialized groups only while ``size`` + the other inserts logged since ``checked`` (removals
+  only shrink a feed; a redelivered insert counts twice: conservative) is at most ``max_length``:
+  then the feed holds at most ``max_length`` entries and its groups ARE the window's groups.
+  Otherwise (a feed that may be larger, no size yet, more than ``LOG_LIMIT`` inserts since the
+  count) it groups the window as before, and that read reconciles the feed if it saw all of it
+  (``reconcile``), which counts it again.
+
+Keyspaces mode (``body_copies=False``) writes none of this and always groups the window: the
+repairs and the rewrite need ``USING TIMESTAMP``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from feedline.feeds.store import GroupedRead
+from feedline.models.cursors import Range
+from feedline.storage.cassandra.base import INT32_MAX, OWN, chunks, range_bounds
+from feedline.storage.cassandra.statements import range_name
+
+#: a log row outlives any size it qualifies (a size without its log would undercount inserts)
+LOG_TTL_S = 2 * 86400
+SIZE_TTL_S = 86400
+#: repairs and counts are dated this long before the read that decided them, so every write still
+#: in flight then (request timeout 2.5 s, client clocks a few seconds apart at most) is newer and wins
+MARGIN_US = 10_000_000
+#: inserts since the last count a read accepts: more send the read to the window (which counts again)
+LOG_LIMIT = 32
+#: log rows a reconcile may record as counted (a burst of more within MARGIN_US: no size this time)
+COUNTED_MAX = 16
+#: log rows a read looks at
+LOG_READ = LOG_LIMIT + COUNTED_MAX + 2
+
+Statement = tuple[str, tuple]
+
+
+def member_writes(feed: str, key: bytes, group: str, actor: str | None, now_us: int) -> list[Statement]:
+    """What an insert into a grouped feed writes beside its timeline row (same partition, same batch)."""
+    return [("group_member_add", ({key: actor or ""}, feed, group)),
+            ("group_index_put", (feed, key, group)),
+            ("group_log_put", (feed, now_us, uuid.uuid4(), LOG_TTL_S))]
+
+
+def member_deletes(feed: str, key: bytes, group: str) -> list[Statement]:
+    """What a removal from a grouped feed deletes beside its timeline row (same batch)."""
+    return [("group_member_remove", ({key}, feed, group)), ("group_index_delete", (feed, key, group))]
+
+
+class MaterializedGroups:
+    """Reads, index rewrites and reconciles of the materialized groups (``session`` needs ``rows``,
+    ``concurrent``, ``timestamp``: a ``CassandraSession`` or the 0008 data step's adapter)."""
+
+    def __init__(self, session: Any, activities: Any = None, margin_us: int = MARGIN_US):
+        self.session = session
+        self.activities = activities
+        #: how long before a reconcile's read its repairs and count are dated (tests of a
+        #: finished race may count at once)
+        self.margin_us = margin_us
+
+    # ---- after removals ------------------------------------------------------------------------
+    def rewrite_heads(self, touched: dict[str, set[str]]) -> None:
+        """After members left groups: write each touched group's newest row as read now (its old
+        newest row may have been the one deleted), at the timestamp the read started."""
+        if not touched:
+            return
+        started = self.session.timestamp()
+        reads = [("group_members_in", (feed, chunk)) for feed, grps in touched.items() for chunk in chunks(sorted(grps))]
+        results = self.session.concurrent(reads)
+        writes = [("group_index_put_at", (feed, max(members), grp, started))
+                  for (_, (feed, _chunk)), rs in zip(reads, results) for grp, members in rs.current_rows if members]
+        if writes:
+            self.session.concurrent(writes)
+
+    # ---- reads ---------------------------------------------------------------------------------
+    def usable(self, size_rows: Sequence[tuple], log_rows: Sequence[tuple], max_length: int) -> bool:
+        """Whether the feed provably holds at most ``max_length`` entries, from its last count
+        ``(size, checked, counted)`` and the newest ``LOG_READ`` rows ``(at, n)`` of its log (see
+        the module doc). Two statements (run together): the static columns come with every row
+        of a slice, and decoding them 50 times costs more than the second request."""
+        if not size_rows:
+            return False
+        size, checked, counted = size_rows[0][0], size_rows[0][1], size_rows[0][2] or ()
+        if size is None or checked is None:
+            return False
+        newer = [r[1] for r in log_rows if r[0] is not None and r[0] > checked]
+        if len(newer) >= LOG_READ:
+            return False  # there may be more than this read saw
+        since = sum(1 for n in newer if n not in counted)
+        return since <= LOG_LIMIT and size + since <= max_length
+
+    def recent_log(self, feed: str, started: int) -> list[tuple]:
+        """The log rows ``(at, n)`` a reconcile dated ``started`` will count as seen: read BEFORE
+        the feed is (an insert whose log row is visible now has its entry visible too)."""
+        return self.session.rows("group_log_since", (feed, started - self.margin_us, COUNTED_MAX + 1))
+
+    def read(self, feed: str, max_length: int, cap: int, rng: Range, offset: int, limit: int,
+             with_refs: bool, heads_above: bytes | None) -> GroupedRead | None:
+        bounds = range_bounds(rng)
+        if bounds is None or limit < 0 or offset < 0:
+            return None
+        upper, lower, values = bounds
+        started = self.session.timestamp()
+        want = offset + limit + 1
+        fetch = want + 8  # stale rows are deleted by the reads that meet them: few remain
+        first: list[Statement] = [("group_size_get", (feed,)), ("group_log_read", (feed, LOG_READ)),
+                                  (range_name("group_index_read", upper, lower), (feed, *values, fetch))]
+        if heads_above is not None:
+            first.append((range_name("group_index_read", "", "gt"), (feed, heads_above, INT32_MAX)))
+        results = self.session.concurrent(first)
+        if not self.usable(results[0].current_rows, results[1].current_rows, max_length):
+            return None
+        heads = None
+        if heads_above is not None:
+            if results[3].has_more_pages:
+                return None
+            heads = _heads(results[3].current_rows)
+        rows = results[2].current_rows
+        spec = _speculative(feed, rows, offset, limit, cap)
+        valid, stale, ahead = self._valid_groups(feed, rows, want, spec)
+        while len(valid) < want and len(rows) == fetch and fetch < INT32_MAX:
+            # stale rows ate the slice: read a longer one (this read deletes the stale rows)
+            fetch = min(fetch * 4, INT32_MAX)
+            rows = self.session.rows(range_name("group_index_read", upper, lower), (feed, *values, fetch))
+            valid, stale, _ = self._valid_groups(feed, rows, want, [])
+        if stale:  # read-repair, dated when this read started (see the module doc)
+            self.session.concurrent(("group_index_delete_at", (started, feed, k, g)) for k, g in stale)
+        page = valid[offset:offset + limit + 1]
+        return self._page(feed, page, cap, limit, with_refs, heads, ahead)
+
+    def _valid_groups(self, feed: str, rows: Sequence[tuple], want: int, extra: list[Statement]
+                      ) -> tuple[list[tuple[str, dict]], list[tuple[bytes, str]], list[tuple]]:
+        """The first ``want`` groups of an index slice whose row is their newest member, in slice
+        order, with their members ``{key: actor}``; the stale rows met on the way; and the rows of
+        ``extra`` statements, run with the first maps. Maps are read for the candidates in slice
+        order, ``want`` groups at a time (one clustering IN)."""
+        order = list(dict.fromkeys(g for _, g in rows))
+        tops: dict[str, bytes] = {}
+        maps: dict[str, dict] = {}
+        valid: list[tuple[str, dict]] = []
+        stale: list[tuple[bytes, str]] = []
+        extra_rows: list[tuple] = []
+        done = 0  # rows examined
+        start = 0  # groups whose maps were read
+        while done < len(rows) and len(valid) < want:
+            batch = order[start:start + max(want - len(valid), 1)]
+            start += len(batch)
+            reads = [("group_members_in", (feed, chunk)) for chunk in chunks(batch)]
+            results = self.session.concurrent(reads + extra)
+            for rs in results[len(reads):]:
+                extra_rows.extend(rs.current_rows)
+            extra = []
+            for rs in results[:len(reads)]:
+                for g, m in rs.current_rows:
+                    if m:
+                        maps[g] = _plain(m)
+                        tops[g] = max(maps[g])
+            known = set(order[:start])
+            while done < len(rows) and len(valid) < want:
+                k, g = rows[done]
+                if g not in known:
+                    break  # its map is not read yet
+                done += 1
+                if tops.get(g) == k:
+                    valid.append((g, maps[g]))  # rows are unique (key, group) pairs: once per group
+                else:
+                    stale.append((k, g))  # not its group's newest (or the group is empty)
+        return valid, stale, extra_rows
+
+    def _page(self, feed: str, page: list[tuple[str, dict]], cap: int, limit: int, with_refs: bool,
+              heads: list[tuple[str, bytes]] | None, ahead: list[tuple]) -> GroupedRead | None:
+        keys: list[bytes] = []
+        groups: list[tuple] = []
+        for g, m in page:
+            ks = sorted(m, reverse=True)  # a plain dict (_plain)
+            start = len(keys)
+            keys.extend(ks[:cap])
+            members = list(range(start, len(keys)))
+            if len(ks) > cap:
+                keys.append(ks[-1])
+            groups.append((g, members, len(ks), len(set(m.values())), start, len(keys) - 1))
+        wanted = [keys[i] for g in groups[:limit] for i in g[1]]
+        rows = self._member_rows(feed, wanted, ahead)
+        if len(rows) < len(wanted):
+            return None  # a member's entry left meanwhile: the window path answers exactly
+        if any(rows[keys[i]][3] != g[0] for g in groups[:limit] for i in g[1]):
+            # an entry placed again with another group key (its old group still lists it): the
+            # window path answers, and its reconcile repairs the groups
+            return None
+        origins: list[str | None] = [None] * len(keys)
+        verbs: list[str | None] = [None] * len(keys)
+        bodies: dict[bytes, bytes] = {}
+        for i, k in enumerate(keys):
+            r = rows.get(k)
+            if r is not None:
+                origins[i] = None if r[0] == OWN else r[0]
+                verbs[i] = r[1]
+                if r[2] is not None:
+                    bodies[k] = r[2]
+        refs: dict[bytes, bytes | None] | None = None
+        if with_refs:
+            pairs = self.activities.get_bodies_refs(wanted)
+            bodies = {k: p[0] for k, p in pairs.items()}
+            refs = {k: p[1] for k, p in pairs.items()}
+        else:
+            missing = [k for k in wanted if k not in bodies]
+            if missing:  # rows without a copy: from the store-once table
+                bodies.update(self.activities.get_bodies(missing))
+        if any(k not in bodies for k in wanted):
+            return None  # an activity is gone (its removal is propagating): the window path regroups
+        return GroupedRead(groups, keys, origins, verbs, bodies, refs, heads)
+
+    def _member_rows(self, feed: str, keys: list[bytes], ahead: list[tuple]) -> dict[bytes, tuple]:
+        """``{key: (origin, verb, body copy, group)}`` of the live entries among ``keys``: from ``ahead``
+        (the speculative slice read with the maps) and else one contiguous slice when they are
+        dense (a page's members usually are), the rest by clustering IN."""
+        if not keys:
+            return {}
+        wanted = set(keys)
+        out = {k: (o, v, b, g) for k, o, v, b, g in ahead if o is not None and k in wanted}
+        rest = [k for k in wanted if k not in out]
+        if not rest:
+            return out
+        n = 2 * len(rest)
+        rows = [] if ahead else self.session.rows("group_bodies_range", (feed, max(rest), min(rest), n))
+        out.update((k, (o, v, b, g)) for k, o, v, b, g in rows if o is not None and k in wanted)
+        rest = [k for k in rest if k not in out]
+        if rest and (ahead or len(rows) == n):
+            found = self.session.concurrent(("group_bodies", (feed, chunk)) for chunk in chunks(rest))
+            out.update((k, (o, v, b, g)) for rs in found for k, o, v, b, g in rs.current_rows if o is not None)
+        return out
+
+    # ---- reconcile: make the groups match a complete feed, then count it ------------------------
+    def reconcile(self, feed: str, rows: Sequence[tuple], started: int, seen_log: Sequence[tuple]) -> int | None:
+        """``rows``: EVERY live entry of ``feed`` ``(key, origin, grp, actor, verb)``, read from
+        ``started`` on, after ``seen_log`` (``recent_log(feed, started)``). Repairs the groups to
+        match them (entries written by an earlier version, a key whose group changed), dated
+        ``margin_us`` before ``started`` so every write in flight wins over a repair, and deletes
+        stale index rows; when nothing needed repair (and ``seen_log`` is not a burst of more than
+        ``COUNTED_MAX`` rows), records the feed's size (the fast path's bound). The log is not
+        trimmed: its rows expire (a range delete would leave every row it shadows on the path of
+        the next reads until compaction; live rows past the newest ``LOG_READ`` are never read).
+        Returns how many repairs were written. A feed with an entry without a group (written
+        before its feed group was aggregated) is left alone (None): it is read from the window."""
+        if any(r[2] is None for r in rows):
+            return None
+        expected: dict[str, dict[bytes, str]] = {}
+        for key, _origin, grp, actor, _verb in rows:
+            expected.setdefault(grp, {})[key] = actor or ""
+        have = {g: m or {} for g, m in self.session.rows("group_members_all", (feed,))}
+        index = {(k, g) for k, g in self.session.rows("group_index_all", (feed,))}
+        at = started - self.margin_us
+        writes: list[Statement] = []
+        for g in set(expected) | set(have):
+            exp, got = expected.get(g, {}), have.get(g, {})
+            add = {k: a for k, a in exp.items() if got.get(k) != a}
+            extra = {k for k in got if k not in exp}
+            if add:
+                writes.append(("group_member_add_at", (at, add, feed, g)))
+            if extra:
+                writes.append(("group_member_remove_at", (at, extra, feed, g)))
+        heads = {(max(m), g) for g, m in expected.items()}
+        writes += [("group_index_put_at", (feed, k, g, at)) for k, g in heads - index]
+        # rows of keys that are members but not their group's newest are harmless (reads skip
+        # them): deleted, but not a repair; rows of keys that are not members are
+        wrong = [(k, g) for k, g in index if k not in expected.get(g, {})]
+        stale = [(k, g) for k, g in index - heads if k in expected.get(g, {})]
+        writes += [("group_index_delete_at", (at, feed, k, g)) for k, g in wrong + stale]
+        repairs = len(writes) - len(stale)
+        if writes:
+            self.session.concurrent(writes)
+        if repairs == 0 and len(seen_log) <= COUNTED_MAX:
+            counted = {n for _, n in seen_log}
+            self.session.concurrent([("group_size_put", (SIZE_TTL_S, started, len(rows), at, counted, feed))])
+        return repairs
+
+
+def _speculative(feed: str, rows: Sequence[tuple], offset: int, limit: int, cap: int) -> list[Statement]:
+    """The slice of member rows a page most likely needs, read with the maps (one round trip less):
+    from the newest key of the page's first group to the next page's first group, as the index slice
+    names them (before they are checked), at most ``2 × limit × cap`` rows. What it misses comes by
+    IN afterwards; nothing when the page is empty."""
+    firsts = list(dict.fromkeys(g for _, g in rows))
+    newest: dict[str, bytes] = {}
+    for k, g in rows:
+        newest.setdefault(g, k)
+    if limit <= 0 or len(firsts) <= offset:
+        return []
+    hi = newest[firsts[offset]]
+    n = min(2 * limit * cap, INT32_MAX)
+    if len(firsts) > offset + limit:
+        return [("group_bodies_below", (feed, hi, newest[firsts[offset + limit]], n))]
+    return [("group_bodies_from", (feed, hi, n))]
+
+
+def _plain(m: Any) -> dict:
+    """A driver map as a plain dict. The driver decodes a map into an ``OrderedMapSerializedKey``,
+    whose Mapping methods are Python-level and cost ~1 µs per item: its item list is read directly
+    when it has one (every member is iterated a few times per page)."""
+    items = getattr(m, "_items", None)
+    return dict(items) if isinstance(items, list) else dict(m.items())
+
+
+def _heads(rows: Iterable[tuple]) -> list[tuple[str, bytes]]:
+    """``(group, newest)`` newest first from index rows newest first: a group's first row is its
+    newest (the newest member always has a row; any row of a key that left was deleted with it)."""
+    seen: set[str] = set()
+    out = []
+    for k, g in rows:
+        if g not in seen:
+            seen.add(g)
+            out.append((g, k))
+    return out
