@@ -320,8 +320,8 @@ def test_an_older_body_never_overwrites_a_newer_one(store):
     store.timelines.add_to_feeds(k, [f], src)
     store.activities.put_activities([ActivityRecord(k, b'{"v":2}')])
     new = store.activities.versions([k])[k]
-    assert new[1] > old[1] and store.timelines.refresh_copies(k) == (1, None)
-    store.activities.session.write("copy_body_put", (old[1], old[0], f, k))  # a late writer of v1
+    assert new.version > old.version and store.timelines.refresh_copies(k) == (1, None)
+    store.activities.session.write("copy_body_put", (old.version, old.body, old.refs, old.rank, f, k))  # a late writer of v1
     store.timelines.add_to_feeds(k, [f], src)  # a redelivered fan-out chunk
     assert store.timelines.read_page(f, 5) == [(k, b'{"v":2}', src)]
 

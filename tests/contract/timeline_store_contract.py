@@ -146,7 +146,8 @@ class TimelineStoreContract:
         store.activities.put_activities([rec(k, "f:1", src)])
         store.timelines.add_entries(src, [Entry(k, None)])
         store.timelines.add_to_feeds(k, followers, src)
-        store.activities.put_activities([ActivityRecord(k, b'{"v":2}', "f:1", src)])
+        refs, rank = b"\x00\x01\x00\x05", b"r" * 16  # opaque to the store
+        store.activities.put_activities([ActivityRecord(k, b'{"v":2}', "f:1", src, refs=refs, rank=rank)])
         rewritten, after, calls = 0, None, 0
         while True:
             n, after = store.timelines.refresh_copies(k, after, 2)
@@ -158,6 +159,10 @@ class TimelineStoreContract:
         for f in [src, *followers]:
             assert store.timelines.read_page(f, 10) == [(k, b'{"v":2}', None if f == src else src)]
             assert store.timelines.page_bodies(f, [k]) == {k: b'{"v":2}'}
+            # what enriched and ranked reads take beside the body follows it too
+            assert store.timelines.read_page(f, 10, with_refs=True) == [(k, b'{"v":2}', None if f == src else src, refs)]
+            assert [list(c) for c in store.timelines.read_ranked_window(f, 10)] == [
+                [k], [None if f == src else src], [rank]]
         assert store.timelines.refresh_copies(key(99), None, 2) == (0, None)  # unknown activity
 
     def test_place_entries_writes_each_feeds_own_entry(self, store):
@@ -204,6 +209,8 @@ class TimelineStoreContract:
         store.activities.put_activities([ActivityRecord(k, b'{"likes":1}', rank=b"a" * 16)])
         store.timelines.add_to_feeds(k, [f], "user:x")
         store.activities.put_activities([ActivityRecord(k, b'{"likes":2}', rank=b"b" * 16)])
+        # as the activities service does after every change (a backend may copy the blob)
+        store.timelines.refresh_copies(k)
         assert [list(c) for c in store.timelines.read_ranked_window(f, 10)] == [[k], ["user:x"], [b"b" * 16]]
 
 

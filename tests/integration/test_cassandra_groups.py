@@ -228,7 +228,7 @@ def test_0008_materializes_groups_written_by_the_previous_schema(cassandra_setti
                             (flat, k, "-", _body(k)))
         before = list(session.execute("SELECT feed, key, origin, grp, actor, verb FROM timeline"))
 
-        assert db.migrate(cassandra_settings, keyspace=keyspace) == ["0008_groups"]
+        assert db.migrate(cassandra_settings, keyspace=keyspace)[0] == "0008_groups"  # and any later ones
         assert list(session.execute("SELECT feed, key, origin, grp, actor, verb FROM timeline")) == before
         groups = {g: dict(m) for g, m in session.execute("SELECT grp, members FROM feed_groups WHERE feed = %s", (agg,))}
         assert groups == {f"g{j}": {k: f"u{i % 3}" for i, k in enumerate(keys) if i % 4 == j} for j in range(4)}

@@ -8,9 +8,20 @@ timestamp (``timelines.py``), so the newest version of a copy wins whatever orde
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from feedline.activities.store import ActivityRecord, ActivityStore
 from feedline.storage.cassandra.base import CassandraRole, chunks, key_uuid, uuid_key
+
+
+class Copy(NamedTuple):
+    """What a timeline row copies of its activity, and the version it is written at."""
+
+    body: bytes
+    version: int
+    #: the body's reference offsets (enriched reads) and ranking blob (ranked reads)
+    refs: bytes | None
+    rank: bytes | None
 
 
 class CassandraActivities(CassandraRole, ActivityStore):
@@ -50,14 +61,15 @@ class CassandraActivities(CassandraRole, ActivityStore):
     def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         return {uuid_key(u): body or b"" for u, body in self._by_ids("bodies_get", keys)}
 
-    def versions(self, keys: Sequence[bytes]) -> dict[bytes, tuple[bytes, int]]:
-        """``{key: (body, version)}`` of the stored activities among ``keys``; the version is the
-        body's write time (microseconds), the timestamp its copies are written at. Empty when
-        the session keeps no body copies (then no copy is written or refreshed)."""
+    def versions(self, keys: Sequence[bytes]) -> dict[bytes, Copy]:
+        """``{key: Copy}`` of the stored activities among ``keys``: body, reference offsets and
+        ranking blob, and the version = the body's write time (microseconds), the timestamp their
+        copies are written at. Empty when the session keeps no body copies (then no copy is
+        written or refreshed)."""
         if not self.session.body_copies:
             return {}
-        return {uuid_key(u): (body or b"", int(ver)) for u, body, ver in self._by_ids("activity_versions", keys)
-                if ver is not None}
+        return {uuid_key(u): Copy(body or b"", int(ver), refs, rank)
+                for u, body, ver, refs, rank in self._by_ids("activity_versions", keys) if ver is not None}
 
     def get_ranks(self, keys: Sequence[bytes]) -> dict[bytes, bytes | None]:
         """``{key: ranking blob or None}`` of the stored activities among ``keys`` (no bodies)."""

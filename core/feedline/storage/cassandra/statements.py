@@ -39,7 +39,7 @@ CQL: dict[str, str] = {
     "activity_put_unversioned": ("INSERT INTO activities (id, body, foreign_id, feed, actor, verb, refs, rank) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
     # bodies with their version: WRITETIME(body) is the timestamp the row was written at
-    "activity_versions": "SELECT id, body, WRITETIME(body) FROM activities WHERE id IN ?",
+    "activity_versions": "SELECT id, body, WRITETIME(body), refs, rank FROM activities WHERE id IN ?",
     # a few partitions by IN: one request (the coordinator fans out) instead of one per id; a
     # Python client on a small Lambda is CPU-bound per request. Chunked to IN_CHUNK ids.
     "activity_get": "SELECT id, body, foreign_id, feed, actor, verb, refs, rank FROM activities WHERE id IN ?",
@@ -61,7 +61,9 @@ CQL: dict[str, str] = {
     # version wins whatever order the writes arrive in. An UPDATE, not an INSERT: it writes no row
     # marker, so it never makes an entry appear by itself; a copy refreshed after its entry was
     # deleted is a row without an origin, which every read skips ("ghost").
-    "copy_body_put": "UPDATE timeline USING TIMESTAMP ? SET body = ? WHERE feed = ? AND key = ?",
+    # a copy: body, reference offsets and ranking blob at the activity's version (0010)
+    "copy_body_put": ("UPDATE timeline USING TIMESTAMP ? SET body = ?, refs = ?, rank = ? "
+                      "WHERE feed = ? AND key = ?"),
     "timeline_delete": "DELETE FROM timeline WHERE feed = ? AND key = ?",
     "timeline_has": "SELECT origin FROM timeline WHERE feed = ? AND key = ?",
     "timeline_rows": "SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ? AND key IN ?",
@@ -236,6 +238,9 @@ for _u, _uc in _UPPER.items():
         # a flat page: the entries with their body copies, one slice of one partition
         CQL[range_name("page_read", _u, _l)] = (
             f"SELECT key, origin, body FROM timeline WHERE feed = ?{_uc}{_lc} LIMIT ?")
+        # an enriched flat page: the same slice with the copies' reference offsets
+        CQL[range_name("page_refs_read", _u, _l)] = (
+            f"SELECT key, origin, body, refs FROM timeline WHERE feed = ?{_uc}{_lc} LIMIT ?")
         CQL[range_name("by_origin_read", _u, _l)] = (
             f"SELECT key FROM timeline_by_origin WHERE feed = ? AND origin = ?{_uc}{_lc}")
         # reaction listings: newest first (the clustering order) or oldest first (ORDER BY key ASC)
@@ -251,6 +256,8 @@ for _u, _uc in _UPPER.items():
 del _u, _uc, _l, _lc, _field, _table, _col, _order
 # an aggregated read: the newest entries of a feed as columns, no cursor
 CQL[range_name("timeline_window", "", "")] = "SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ? LIMIT ?"
+# a ranked read: the newest entries with their copied ranking blobs (0010), no bodies
+CQL[range_name("ranked_window", "", "")] = "SELECT key, origin, rank FROM timeline WHERE feed = ? LIMIT ?"
 
 
 _TABLE_REF = re.compile(r"\b(FROM|INTO|UPDATE)\s+(" + "|".join(TABLES) + r")\b")

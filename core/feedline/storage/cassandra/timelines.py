@@ -18,6 +18,10 @@ partition (``page_bodies``). ``activities`` stays the truth; the copies follow i
 - **Ghosts.** A refresh writes only the body cell (an UPDATE: no row marker). If the entry was
   deleted meanwhile and the refresh's version is newer than the delete, a row with a body and no
   origin remains: every read skips rows without an origin (and reads further to fill the page).
+- **What a copy holds.** The body, its reference offsets and its ranking blob (0010), written in
+  one UPDATE at one timestamp, so they always belong to the same version: an enriched flat page
+  and a ranked window each read one slice. A copy from before 0010 has a body only; reads complete
+  such rows from ``activities`` (one ``IN`` for those rows).
 - **Rows without a body** (written before migration 0004 and not yet migrated, an activity stored
   after its entry, a copy re-added after an unfollow whose tombstone is newer than the version) are
   served from ``activities`` by one ``IN`` for those rows only.
@@ -29,7 +33,7 @@ from collections.abc import Iterable, Sequence
 
 from feedline.feeds.store import Entry, GroupedRead, MarkStore, PageRow, RankedWindow, TimelineStore, Window
 from feedline.models.cursors import EVERYTHING, Match, Range
-from feedline.storage.cassandra.activities import CassandraActivities
+from feedline.storage.cassandra.activities import CassandraActivities, Copy
 from feedline.storage.cassandra.base import (
     INT32_MAX,
     OWN,
@@ -79,12 +83,11 @@ def _entry(row: tuple) -> Entry:
     return Entry(key, from_origin(origin), group, actor, verb)
 
 
-def _body_put(feed: str, key: bytes, version: tuple[bytes, int] | None) -> list[tuple[str, tuple]]:
-    """The body copy of an entry at its activity's version (nothing when the activity is unknown)."""
-    if version is None:
+def _body_put(feed: str, key: bytes, copy: Copy | None) -> list[tuple[str, tuple]]:
+    """The copy of an entry's activity at its version (nothing when the activity is unknown)."""
+    if copy is None:
         return []
-    body, ver = version
-    return [("copy_body_put", (ver, body, feed, key))]
+    return [("copy_body_put", (copy.version, copy.body, copy.refs, copy.rank, feed, key))]
 
 
 def _entry_delete(feed: str, key: bytes, origin: str, group: str | None = None) -> list[tuple[str, tuple]]:
@@ -149,14 +152,14 @@ class CassandraTimelines(CassandraRole, TimelineStore):
                                        + _body_put(f, key, v)]) for f, e in latest.items())
         self._recheck(versions, {key: list(latest)})
 
-    def _recheck(self, written: dict[bytes, tuple[bytes, int]], feeds: dict[bytes, list[str]]) -> None:
+    def _recheck(self, written: dict[bytes, Copy], feeds: dict[bytes, list[str]]) -> None:
         """After writing copies: rewrite those whose activity changed since its version was read
         (an update that read the reverse index before this writer's row was there)."""
         if not written:
             return  # unknown activities: their rows have no body; reads fall back to `activities`
         now = self.versions(list(written))
-        redo = [("copy_body_put", (ver, body, f, k)) for k, (body, ver) in now.items()
-                if k in written and written[k][1] != ver for f in feeds.get(k, ())]
+        redo = [put for k, copy in now.items() if k in written and written[k].version != copy.version
+                for f in feeds.get(k, ()) for put in _body_put(f, k, copy)]
         if redo:
             self.session.concurrent(redo)
 
@@ -169,7 +172,7 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         feeds = [r[0] for r in self.session.rows("activity_feeds_after", (key_uuid(key), after or "", lim + 1))]
         more = len(feeds) > lim
         feeds = feeds[:lim]
-        self.session.concurrent(("copy_body_put", (version[1], version[0], f, key)) for f in feeds)
+        self.session.concurrent(put for f in feeds for put in _body_put(f, key, version))
         return len(feeds), (feeds[-1] if more else None)
 
     def _held(self, feed: str, keys: Sequence[bytes]) -> dict[bytes, tuple]:
@@ -252,17 +255,20 @@ class CassandraTimelines(CassandraRole, TimelineStore):
 
     def read_page(self, feed: str, limit: int, offset: int = 0, rng: Range = EVERYTHING,
                   match: Match | None = None, with_refs: bool = False) -> list[PageRow]:
-        """One slice of the feed's partition: keys, origins and body copies (filtered reads and
-        rows without a copy fall back to ``activities``). Enriched reads (``with_refs``) take the
-        contract's path, entries then bodies with their reference offsets: the copies do not carry
-        the offsets yet (one more round trip; copying them beside the body would save it)."""
-        if match is not None or limit <= 0 or with_refs:
+        """One slice of the feed's partition: keys, origins and body copies, with the copies'
+        reference offsets for an enriched read (filtered reads fall back to the contract's path;
+        rows without a copy, or whose copy predates 0010's offsets, are completed from
+        ``activities`` by one ``IN`` for those rows only)."""
+        if match is not None or limit <= 0:
             return super().read_page(feed, limit, offset, rng, match, with_refs)
         bounds = _bounds(rng)
         if bounds is None:
             return []
         upper, lower, values = bounds
-        rows = self._live("page_read", upper, lower, feed, values, offset + limit)[offset:offset + limit]
+        base = "page_refs_read" if with_refs else "page_read"
+        rows = self._live(base, upper, lower, feed, values, offset + limit)[offset:offset + limit]
+        if with_refs:
+            return self._with_refs(rows)
         missing = [r[0] for r in rows if r[2] is None]
         found = self.activities.get_bodies(missing) if missing else {}
         out: list[PageRow] = []
@@ -272,6 +278,21 @@ class CassandraTimelines(CassandraRole, TimelineStore):
                 if body is None:
                     continue  # the activity is gone: a removal is propagating
             out.append((k, body, from_origin(o)))
+        return out
+
+    def _with_refs(self, rows: list[tuple]) -> list[PageRow]:
+        # a copy with a body but no offsets may predate 0010 (or its activity has none stored:
+        # then the truth says so too): those rows take body and offsets from `activities`
+        missing = [r[0] for r in rows if r[2] is None or r[3] is None]
+        found = self.activities.get_bodies_refs(missing) if missing else {}
+        out: list[PageRow] = []
+        for k, o, body, refs in rows:
+            if body is None or refs is None:
+                pair = found.get(k)
+                if pair is None:
+                    continue  # the activity is gone: a removal is propagating
+                body, refs = pair
+            out.append((k, body, from_origin(o), refs))
         return out
 
     def page_bodies(self, feed: str, keys: Sequence[bytes]) -> dict[bytes, bytes]:
@@ -348,12 +369,19 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         return self.groups.read(feed, max_length, cap, rng, offset, limit, with_refs, heads_above)
 
     def read_ranked_window(self, feed: str, limit: int) -> RankedWindow:
-        # the window from the feed's partition, then the blobs by id (chunked IN, concurrent):
-        # the blob lives with the activity, so an update rewrites one row, not every feed
-        keys, origins, *_ = self._window(feed, limit, count=False)
-        ranks = self._ranks(keys)
-        held = [(k, o) for k, o in zip(keys, origins) if k in ranks]  # others: removal propagating
-        return [k for k, _ in held], [o for _, o in held], [ranks[k] for k, _ in held]
+        # one slice of the feed's partition with the copied blobs (0010); rows whose copy has no
+        # blob (written before 0010, or without a copy) take it from `activities` by id
+        if limit <= 0:
+            return [], [], []
+        rows = self._live("ranked_window", "", "", feed, [], limit)
+        missing = [r[0] for r in rows if r[2] is None]
+        ranks = self._ranks(missing) if missing else {}
+        # a row whose copy had no blob and whose activity is gone: a removal propagating
+        held = [r if r[2] is not None else (r[0], r[1], ranks[r[0]]) for r in rows
+                if r[2] is not None or r[0] in ranks]
+        if not held:
+            return [], [], []
+        return [r[0] for r in held], [from_origin(r[1]) for r in held], [r[2] for r in held]
 
     def has_entry(self, feed: str, key: bytes) -> bool:
         return any(r[0] is not None for r in self.session.rows("timeline_has", (feed, key)))
