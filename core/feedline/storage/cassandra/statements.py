@@ -205,10 +205,13 @@ CQL.update({
     # enriched reads (0006): a page's counts in one request, the latest of one (activity, kind),
     # a user's own top-level reactions to one activity
     "rx_counts_in": "SELECT activity_id, kind, count FROM reaction_counts WHERE activity_id IN ?",
-    "rx_latest": "SELECT key, id FROM reactions_by_activity WHERE activity_id = ? AND kind = ? LIMIT ?",
+    # the latest of many (activity, kind) partitions in one request: multi-partition IN bounded to
+    # LATEST_IN_PARTITIONS partitions (reactions.py), each cut by PER PARTITION LIMIT
+    "rx_latest_in": ("SELECT activity_id, kind, key, id FROM reactions_by_activity WHERE activity_id IN ? "
+                     "AND kind IN ? PER PARTITION LIMIT ?"),
     "rx_activity_user_put": "INSERT INTO reactions_by_activity_user (activity_id, user_id, key, id) VALUES (?, ?, ?, ?)",
     "rx_activity_user_delete": "DELETE FROM reactions_by_activity_user WHERE activity_id = ? AND user_id = ? AND key = ?",
-    "rx_activity_user_get": "SELECT key, id FROM reactions_by_activity_user WHERE activity_id = ? AND user_id = ?",
+    "rx_own_in": "SELECT activity_id, key, id FROM reactions_by_activity_user WHERE activity_id IN ? AND user_id = ?",
 })
 #: listing tables and their partition key's first column
 REACTION_LISTINGS = {"activity_id": ("reactions_by_activity", "activity_id"),
