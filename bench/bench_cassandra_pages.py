@@ -91,15 +91,18 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     settings, store = open_backend("cassandra", tmp)
     acts = activities(1001)
     store.activities.put_activities([record(a, "user:bench") for a in acts])
-    store.timelines.add_entries("timeline:bench", [Entry(a.key, "user:bench") for a in acts[:200]])
+    store.timelines.add_entries("timeline:pages", [Entry(a.key, "user:bench") for a in acts[:200]])
+    # feeds of their own ("...:pages"): bench/run.py's read section fills "...:bench" feeds of the
+    # same keyspace when both run in one process (make bench-smoke), and a grouped feed holding both
+    # would exceed max_length and never take the materialized path
     # grouped feeds as the write path stores them (and as bench/run.py's read section): groups of 15
     # consecutive activities, 10 actors each; 1,000 entries = max_length, the window a read groups.
-    # "aggregated:benchwin" holds one entry more than max_length: always read from the window.
-    for fid, n in (("aggregated:bench", 1000), ("notification:bench", 1000), ("aggregated:benchwin", 1001)):
+    # "aggregated:pageswin" holds one entry more than max_length: always read from the window.
+    for fid, n in (("aggregated:pages", 1000), ("notification:pages", 1000), ("aggregated:pageswin", 1001)):
         store.timelines.add_entries(fid, [Entry(a.key, None, f"group-{i // 15:02d}", f"user:{i % 10}", a.verb)
                                           for i, a in enumerate(acts[-n:])])
     # groups of one member (e.g. notifications of distinct events): a page carries 25 bodies, as a flat page
-    store.timelines.add_entries("aggregated:bench1", [Entry(a.key, None, f"one-{i:04d}", f"user:{i % 10}", a.verb)
+    store.timelines.add_entries("aggregated:pages1", [Entry(a.key, None, f"one-{i:04d}", f"user:{i % 10}", a.verb)
                                                       for i, a in enumerate(acts[-1000:])])
     mod = _handler(settings, store)
     cs = store.activities.session
@@ -108,9 +111,9 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     bare_window = session.prepare(qualified("SELECT key, origin, grp, actor, verb FROM timeline WHERE feed = ? LIMIT ?",
                                             cs.keyspace))
     events = {name: _event(settings, feed, q) for name, feed, q in (
-        ("flat", "timeline/bench", ""), ("aggregated", "aggregated/bench", ""),
-        ("notification", "notification/bench", ""), ("window", "aggregated/benchwin", ""),
-        ("ones", "aggregated/bench1", ""))}
+        ("flat", "timeline/pages", ""), ("aggregated", "aggregated/pages", ""),
+        ("notification", "notification/pages", ""), ("window", "aggregated/pageswin", ""),
+        ("ones", "aggregated/pages1", ""))}
     for name, ev in events.items():
         resp = mod.lambda_handler(ev, None)
         body = json.loads(resp["body"])
@@ -119,23 +122,23 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     # until then reads take the window path; wait for the materialized path to be provable
     deadline = time.monotonic() + 30
     while any(store.timelines.read_groups(f, 1000, 15, Range(), 0, PAGE) is None
-              for f in ("aggregated:bench", "notification:bench", "aggregated:bench1")):
+              for f in ("aggregated:pages", "notification:pages", "aggregated:pages1")):
         assert time.monotonic() < deadline, "the grouped feeds were never counted"
         time.sleep(1)
         for name in ("aggregated", "notification", "ones"):
             mod.lambda_handler(events[name], None)  # a window read counts the feed
-    assert store.timelines.read_groups("aggregated:benchwin", 1000, 15, Range(), 0, PAGE) is None
+    assert store.timelines.read_groups("aggregated:pageswin", 1000, 15, Range(), 0, PAGE) is None
     # the grouped page's physical limit: its 375 member rows with their bodies, one slice of the
     # feed's partition (the members of the newest 25 groups are the newest 375 entries here)
     bare_members = session.prepare(qualified("SELECT key, origin, verb, body FROM timeline WHERE feed = ? LIMIT ?",
                                              cs.keyspace))
     shapes = {
-        "bare: one slice of 26 rows with bodies": lambda: list(session.execute(bare_page, ("timeline:bench", PAGE + 1))),
+        "bare: one slice of 26 rows with bodies": lambda: list(session.execute(bare_page, ("timeline:pages", PAGE + 1))),
         "flat page of 25, end to end": lambda: mod.lambda_handler(events["flat"], None),
         "bare: the 1,000-row window slice (no bodies)": lambda: list(session.execute(bare_window,
-                                                                                     ("aggregated:bench", 1000))),
+                                                                                     ("aggregated:pages", 1000))),
         "bare: one slice of the page's 375 member rows with bodies":
-            lambda: list(session.execute(bare_members, ("aggregated:bench", PAGE * 15))),
+            lambda: list(session.execute(bare_members, ("aggregated:pages", PAGE * 15))),
         "aggregated page of 25 groups, end to end": lambda: mod.lambda_handler(events["aggregated"], None),
         "notification page of 25 groups, end to end": lambda: mod.lambda_handler(events["notification"], None),
         "aggregated page of 25 groups, window path (1,001 entries), end to end":
