@@ -54,6 +54,11 @@ class ActivityStore(ABC):
         """Stored ``(body, refs)`` by key (unknown keys absent): what an enriched read needs."""
         return {k: (r.body, r.refs) for k, r in self.get_activities(keys).items()}
 
+    def bodies_and_refs(self, keys: Sequence[bytes]) -> tuple[dict[bytes, bytes], dict[bytes, bytes | None]]:
+        """``get_bodies_refs`` as two maps, ``(bodies, refs)`` by key: what a page splice takes."""
+        pairs = self.get_bodies_refs(keys)
+        return {k: p[0] for k, p in pairs.items()}, {k: p[1] for k, p in pairs.items()}
+
     def get_bodies(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
         """Stored bodies by key (unknown keys absent): the read path needs nothing else."""
         return {k: r.body for k, r in self.get_activities(keys).items()}

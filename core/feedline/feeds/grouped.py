@@ -112,9 +112,7 @@ class AggregatedFeed(Feed):
             wanted = [i for g in page for i in g[1]]
             refs: dict[bytes, bytes | None] | None = None
             if q.with_refs:
-                pairs = stores.activities.get_bodies_refs([keys[i] for i in wanted])
-                found = {k: p[0] for k, p in pairs.items()}
-                refs = {k: p[1] for k, p in pairs.items()}
+                found, refs = stores.activities.bodies_and_refs([keys[i] for i in wanted])
             else:
                 found = stores.timelines.page_bodies(fid, [keys[i] for i in wanted])
             if len(found) == len(wanted):

@@ -105,9 +105,7 @@ def read_ranked(rankings: Rankings, group: FeedGroup, stores: Stores, fid: str, 
     # closing brace, after every reference, so the offsets still hold in the scored body
     refs: dict[bytes, bytes | None] = {}
     if q.with_refs:
-        pairs = stores.activities.get_bodies_refs(wanted)
-        found = {k: p[0] for k, p in pairs.items()}
-        refs = {k: p[1] for k, p in pairs.items()}
+        found, refs = stores.activities.bodies_and_refs(wanted)
     else:
         found = stores.activities.get_bodies(wanted)
     variables: Iterator = iter(ranked.score_vars) if ranked.score_vars is not None else iter(())

@@ -224,9 +224,7 @@ class MaterializedGroups:
                     bodies[k] = r[2]
         refs: dict[bytes, bytes | None] | None = None
         if with_refs:
-            pairs = self.activities.get_bodies_refs(wanted)
-            bodies = {k: p[0] for k, p in pairs.items()}
-            refs = {k: p[1] for k, p in pairs.items()}
+            bodies, refs = self.activities.bodies_and_refs(wanted)
         else:
             missing = [k for k in wanted if k not in bodies]
             if missing:  # rows without a copy: from the store-once table
