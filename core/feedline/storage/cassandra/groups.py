@@ -18,8 +18,9 @@ Tables (all partitioned by feed, like ``timeline``; ``infra/cassandra/DESIGN.md`
   at the timestamp that read started, so the later of a repair and a rewrite that race wins, as in
   the reaction counts (``reactions.py``): the rewrite's read starts after the remover's delete,
   which the repairing reader had not seen yet.
-- ``group_log (feed, at, n)``: one row per insert (2-day TTL) and, static, the feed's ``size``
-  counted by the last reconcile, ``checked`` (``MARGIN_US`` before that count's read started) and
+- ``group_log (feed, at, n)``: one row per insert (2-day TTL); statics of ``feed_groups`` (0011;
+  ``group_log``'s own before): the feed's ``size`` counted by the last reconcile, ``checked``
+  (``MARGIN_US`` before that count's read started) and
   ``counted``, the log rows newer than ``checked`` the reconcile saw BEFORE it read the feed (their
   entries are in ``size``); 1-day TTL, so the log outlives the size it qualifies. A read uses the
   materialized groups only while ``size`` + the other inserts logged since ``checked`` (removals
@@ -28,6 +29,16 @@ Tables (all partitioned by feed, like ``timeline``; ``infra/cassandra/DESIGN.md`
   Otherwise (a feed that may be larger, no size yet, more than ``LOG_LIMIT`` inserts since the
   count) it groups the window as before, and that read reconciles the feed if it saw all of it
   (``reconcile``), which counts it again.
+- **Summaries (0011)**: a group's head row in ``groups_by_time`` carries ``packed``, the group as a
+  page shows it (``group_pack.py``), so a page whose groups are unchanged is ONE round trip: the
+  feed's statics, its newest log rows and a slice of ~page-many head rows, concurrently. Writers
+  never read: every change of a group adds it to the feed's static ``dirty`` set in the statement
+  or batch the change sends anyway (member add/remove, a body copy rewritten, a repair, a move).
+  A read rebuilds the summaries of its dirty or summary-less groups from their maps and member
+  rows, writes them and removes those marks, both ``MARGIN_US`` before its read started: a change
+  still in flight then keeps its mark (and is rebuilt by a later read), and a summary never
+  overwrites one built from a later read. More than ``DIRTY_MAX`` marks (changes to groups no read
+  asked for) start a new ``epoch``: summaries of another epoch are not used, and all marks go.
 
 Keyspaces mode (``body_copies=False``) writes none of this and always groups the window: the
 repairs and the rewrite need ``USING TIMESTAMP``.
@@ -42,6 +53,7 @@ from typing import Any
 from feedline.feeds.store import GroupedRead
 from feedline.models.cursors import Range
 from feedline.storage.cassandra.base import INT32_MAX, OWN, chunks, range_bounds
+from feedline.storage.cassandra.group_pack import Summary, pack, unpack
 from feedline.storage.cassandra.statements import range_name
 
 #: a log row outlives any size it qualifies (a size without its log would undercount inserts)
@@ -56,29 +68,40 @@ LOG_LIMIT = 32
 COUNTED_MAX = 16
 #: log rows a read looks at
 LOG_READ = LOG_LIMIT + COUNTED_MAX + 2
+#: dirty marks a feed keeps (each read decodes them all): beyond, a read starts a new summary epoch
+DIRTY_MAX = 64
 
 Statement = tuple[str, tuple]
 
 
 def member_writes(feed: str, key: bytes, group: str, actor: str | None, now_us: int) -> list[Statement]:
     """What an insert into a grouped feed writes beside its timeline row (same partition, same batch)."""
-    return [("group_member_add", ({key: actor or ""}, feed, group)),
+    return [("group_member_add", ({key: actor or ""}, {group}, feed, group)),
             ("group_index_put", (feed, key, group)),
             ("group_log_put", (feed, now_us, uuid.uuid4(), LOG_TTL_S))]
 
 
 def member_deletes(feed: str, key: bytes, group: str) -> list[Statement]:
     """What a removal from a grouped feed deletes beside its timeline row (same batch)."""
-    return [("group_member_remove", ({key}, feed, group)), ("group_index_delete", (feed, key, group))]
+    return [("group_member_remove", ({key}, {group}, feed, group)), ("group_index_delete", (feed, key, group))]
+
+
+def dirty_marks(feed: str, groups: set[str]) -> list[Statement]:
+    """Marks ``groups`` of ``feed`` for a summary rebuild (a member's body copy was rewritten)."""
+    return [("group_dirty_add", (groups, feed))] if groups else []
 
 
 class MaterializedGroups:
     """Reads, index rewrites and reconciles of the materialized groups (``session`` needs ``rows``,
     ``concurrent``, ``timestamp``: a ``CassandraSession`` or the 0008 data step's adapter)."""
 
-    def __init__(self, session: Any, activities: Any = None, margin_us: int = MARGIN_US):
+    def __init__(self, session: Any, activities: Any = None, margin_us: int = MARGIN_US, summaries: bool = True):
         self.session = session
         self.activities = activities
+        #: whether the schema has 0011's columns: the 0008 data step runs before they exist (it
+        #: marks no group, as no group has a summary then, and records no count: the feed's first
+        #: read counts it)
+        self.summaries = summaries
         #: how long before a reconcile's read its repairs and count are dated (tests of a
         #: finished race may count at once)
         self.margin_us = margin_us
@@ -127,110 +150,164 @@ class MaterializedGroups:
         upper, lower, values = bounds
         started = self.session.timestamp()
         want = offset + limit + 1
-        fetch = want + 8  # stale rows are deleted by the reads that meet them: few remain
+        fetch = want + 2  # stale rows are deleted by the reads that meet them: few remain
+        page_read = range_name("group_page_read", upper, lower)
         first: list[Statement] = [("group_size_get", (feed,)), ("group_log_read", (feed, LOG_READ)),
-                                  (range_name("group_index_read", upper, lower), (feed, *values, fetch))]
+                                  (page_read, (feed, *values, fetch))]
         if heads_above is not None:
             first.append((range_name("group_index_read", "", "gt"), (feed, heads_above, INT32_MAX)))
         results = self.session.concurrent(first)
-        if not self.usable(results[0].current_rows, results[1].current_rows, max_length):
+        statics = results[0].current_rows
+        if not self.usable(statics, results[1].current_rows, max_length):
             return None
         heads = None
         if heads_above is not None:
             if results[3].has_more_pages:
                 return None
             heads = _heads(results[3].current_rows)
+        dirty: set[str] = set(statics[0][3] or ())
+        epoch: int = statics[0][4] or 0
+        writes: list[Statement] = []
+        if len(dirty) > DIRTY_MAX:
+            # marks of groups no read asked for: a new epoch voids every summary, so all marks go
+            epoch = started
+            writes.append(("group_epoch_put", (epoch, feed)))
         rows = results[2].current_rows
-        spec = _speculative(feed, rows, offset, limit, cap)
-        valid, stale, ahead = self._valid_groups(feed, rows, want, spec)
-        while len(valid) < want and len(rows) == fetch and fetch < INT32_MAX:
+        while True:
+            found = self._valid_groups(feed, rows, want, cap, dirty if not writes else None, epoch)
+            if found is None:
+                return None
+            valid, stale, built = found
+            if len(valid) >= want or len(rows) < fetch or fetch >= INT32_MAX:
+                break
             # stale rows ate the slice: read a longer one (this read deletes the stale rows)
             fetch = min(fetch * 4, INT32_MAX)
-            rows = self.session.rows(range_name("group_index_read", upper, lower), (feed, *values, fetch))
-            valid, stale, _ = self._valid_groups(feed, rows, want, [])
-        if stale:  # read-repair, dated when this read started (see the module doc)
-            self.session.concurrent(("group_index_delete_at", (started, feed, k, g)) for k, g in stale)
-        page = valid[offset:offset + limit + 1]
-        return self._page(feed, page, cap, limit, with_refs, heads, ahead)
+            rows = self.session.rows(page_read, (feed, *values, fetch))
+        # repairs, dated when this read started (see the module doc); summaries and the removal of
+        # their groups' dirty marks MARGIN before it, so a change still in flight stays marked
+        at = started - self.margin_us
+        writes += [("group_index_delete_at", (started, feed, k, g)) for k, g in stale]
+        writes += [("group_pack_put", (at, blob, feed, k, g)) for g, (k, blob) in built.items()]
+        cleaned = dirty if len(dirty) > DIRTY_MAX else {g for g in built if g in dirty}
+        if cleaned:
+            writes.append(("group_dirty_clean", (at, cleaned, feed)))
+        if writes:
+            self.session.concurrent(writes)
+        return self._page(valid[offset:offset + limit + 1], limit, with_refs, heads)
 
-    def _valid_groups(self, feed: str, rows: Sequence[tuple], want: int, extra: list[Statement]
-                      ) -> tuple[list[tuple[str, dict]], list[tuple[bytes, str]], list[tuple]]:
-        """The first ``want`` groups of an index slice whose row is their newest member, in slice
-        order, with their members ``{key: actor}``; the stale rows met on the way; and the rows of
-        ``extra`` statements, run with the first maps. Maps are read for the candidates in slice
-        order, ``want`` groups at a time (one clustering IN)."""
-        order = list(dict.fromkeys(g for _, g in rows))
-        tops: dict[str, bytes] = {}
-        maps: dict[str, dict] = {}
-        valid: list[tuple[str, dict]] = []
+    def _valid_groups(self, feed: str, rows: Sequence[tuple], want: int, cap: int, dirty: set[str] | None,
+                      epoch: int
+                      ) -> tuple[list[tuple[str, Summary]], list[tuple[bytes, str]], dict[str, tuple[bytes, bytes]]] | None:
+        """The first ``want`` groups of a page slice ``(newest, grp, packed)`` whose row is their
+        newest member, in slice order, with their summaries; the stale rows met on the way; and
+        the summaries rebuilt here ``{group: (head key, blob)}`` (to be written). A group's first
+        row with a summary is its head when the group is not dirty (every change marks it; None:
+        no summary is usable) and the summary is of this ``epoch``; the
+        others are checked against the group's members, read for them (one clustering IN), and
+        each gets a new summary. None: the window path must answer (a member's entry left
+        meanwhile or moved to another group)."""
+        first: dict[str, int] = {}  # group -> index of its first row
+        for i, (_, g, _) in enumerate(rows):
+            first.setdefault(g, i)
+        order = list(first)
+        known = _summaries(rows, first, cap, dirty, epoch) if dirty is not None else {}
+        valid: list[tuple[str, Summary]] = []
         stale: list[tuple[bytes, str]] = []
-        extra_rows: list[tuple] = []
+        built: dict[str, tuple[bytes, bytes]] = {}
+        maps: dict[str, dict] = {}
+        start = 0
         done = 0  # rows examined
-        start = 0  # groups whose maps were read
         while done < len(rows) and len(valid) < want:
+            # the next candidates' maps, for those without a usable summary: as many groups as
+            # could still be valid, one clustering IN
             batch = order[start:start + max(want - len(valid), 1)]
             start += len(batch)
-            reads = [("group_members_in", (feed, chunk)) for chunk in chunks(batch)]
-            results = self.session.concurrent(reads + extra)
-            for rs in results[len(reads):]:
-                extra_rows.extend(rs.current_rows)
-            extra = []
-            for rs in results[:len(reads)]:
-                for g, m in rs.current_rows:
-                    if m:
-                        maps[g] = _plain(m)
-                        tops[g] = max(maps[g])
-            known = set(order[:start])
+            unknown = [g for g in batch if g not in known]
+            if unknown:
+                results = self.session.concurrent(("group_members_in", (feed, chunk)) for chunk in chunks(unknown))
+                maps.update((g, _plain(m)) for rs in results for g, m in rs.current_rows if m)
+            seen = set(order[:start])
+            page: list[tuple[int, str]] = []  # (position in valid, group) of page groups to build
             while done < len(rows) and len(valid) < want:
-                k, g = rows[done]
-                if g not in known:
+                k, g, _ = rows[done]
+                if g not in seen:
                     break  # its map is not read yet
                 done += 1
-                if tops.get(g) == k:
-                    valid.append((g, maps[g]))  # rows are unique (key, group) pairs: once per group
+                if first[g] != done - 1:
+                    stale.append((k, g))  # a group's later row: not its newest
+                elif g in known:
+                    valid.append((g, known[g]))
+                elif g in maps and max(maps[g]) == k:
+                    # every valid group gets its summary, the next page's first and the offset's
+                    # too: the next read of this page then needs no map
+                    page.append((len(valid), g))
+                    valid.append((g, _PENDING))
                 else:
                     stale.append((k, g))  # not its group's newest (or the group is empty)
-        return valid, stale, extra_rows
+            if page:
+                summaries = self._build(feed, cap, epoch, [(g, maps[g]) for _, g in page])
+                if summaries is None:
+                    return None
+                for (i, g), (s, blob) in zip(page, summaries):
+                    valid[i] = (g, s)
+                    if blob is not None:
+                        built[g] = (s.keys[0], blob)
+        return valid, stale, built
 
-    def _page(self, feed: str, page: list[tuple[str, dict]], cap: int, limit: int, with_refs: bool,
-              heads: list[tuple[str, bytes]] | None, ahead: list[tuple]) -> GroupedRead | None:
-        keys: list[bytes] = []
-        groups: list[tuple] = []
-        for g, m in page:
-            ks = sorted(m, reverse=True)  # a plain dict (_plain)
-            start = len(keys)
-            keys.extend(ks[:cap])
-            members = list(range(start, len(keys)))
-            if len(ks) > cap:
-                keys.append(ks[-1])
-            groups.append((g, members, len(ks), len(set(m.values())), start, len(keys) - 1))
-        wanted = [keys[i] for g in groups[:limit] for i in g[1]]
-        rows = self._member_rows(feed, wanted, ahead)
+    def _build(self, feed: str, cap: int, epoch: int, groups: list[tuple[str, dict]]
+               ) -> list[tuple[Summary, bytes | None]] | None:
+        """Summaries of ``groups`` ``(group, members {key: actor})`` from their members' rows and
+        body copies, each with its blob (None when a member had no copy: served, not stored)."""
+        order = [(g, sorted(m, reverse=True)) for g, m in groups]
+        wanted = [k for _, ks in order for k in ks[:cap]]
+        rows = self._member_rows(feed, wanted, [])
         if len(rows) < len(wanted):
             return None  # a member's entry left meanwhile: the window path answers exactly
-        if any(rows[keys[i]][3] != g[0] for g in groups[:limit] for i in g[1]):
-            # an entry placed again with another group key (its old group still lists it): the
-            # window path answers, and its reconcile repairs the groups
-            return None
-        origins: list[str | None] = [None] * len(keys)
-        verbs: list[str | None] = [None] * len(keys)
+        missing = [k for k in wanted if rows[k][2] is None]
+        found = self.activities.get_bodies(missing) if missing else {}
+        out: list[tuple[Summary, bytes | None]] = []
+        for (g, ks), (_, m) in zip(order, groups):
+            members = ks[:cap]
+            if any(rows[k][3] != g for k in members):
+                # an entry placed again with another group key (its old group still lists it): the
+                # window path answers, and its reconcile repairs the groups
+                return None
+            bodies = [rows[k][2] if rows[k][2] is not None else found.get(k) for k in members]
+            if any(b is None for b in bodies):
+                return None  # an activity is gone (its removal is propagating): the window regroups
+            origins = [None if rows[k][0] == OWN else rows[k][0] for k in members]
+            verbs = [rows[k][1] for k in members]
+            s = Summary(epoch, cap, len(ks), len(set(m.values())), ks[-1], members, origins, verbs,
+                        bodies)  # type: ignore[arg-type]
+            blob = None if any(rows[k][2] is None for k in members) else _packed(s)
+            out.append((s, blob))
+        return out
+
+    def _page(self, page: list[tuple[str, Summary]], limit: int, with_refs: bool,
+              heads: list[tuple[str, bytes]] | None) -> GroupedRead | None:
+        keys: list[bytes] = []
+        origins: list[str | None] = []
+        verbs: list[str | None] = []
         bodies: dict[bytes, bytes] = {}
-        for i, k in enumerate(keys):
-            r = rows.get(k)
-            if r is not None:
-                origins[i] = None if r[0] == OWN else r[0]
-                verbs[i] = r[1]
-                if r[2] is not None:
-                    bodies[k] = r[2]
+        groups: list[tuple] = []
+        for n, (g, s) in enumerate(page):
+            start = len(keys)
+            keys.extend(s.keys)
+            origins.extend(s.origins)
+            verbs.extend(s.verbs)
+            if n < limit:
+                bodies.update(zip(s.keys, s.bodies))
+            if s.count > len(s.keys):
+                keys.append(s.oldest)
+                origins.append(None)
+                verbs.append(None)
+            groups.append((g, list(range(start, start + len(s.keys))), s.count, s.actors, start, len(keys) - 1))
         refs: dict[bytes, bytes | None] | None = None
         if with_refs:
+            wanted = [keys[i] for g in groups[:limit] for i in g[1]]
             bodies, refs = self.activities.bodies_and_refs(wanted)
-        else:
-            missing = [k for k in wanted if k not in bodies]
-            if missing:  # rows without a copy: from the store-once table
-                bodies.update(self.activities.get_bodies(missing))
-        if any(k not in bodies for k in wanted):
-            return None  # an activity is gone (its removal is propagating): the window path regroups
+            if any(k not in bodies for k in wanted):
+                return None  # an activity is gone (its removal is propagating): the window regroups
         return GroupedRead(groups, keys, origins, verbs, bodies, refs, heads)
 
     def _member_rows(self, feed: str, keys: list[bytes], ahead: list[tuple]) -> dict[bytes, tuple]:
@@ -270,7 +347,8 @@ class MaterializedGroups:
         expected: dict[str, dict[bytes, str]] = {}
         for key, _origin, grp, actor, _verb in rows:
             expected.setdefault(grp, {})[key] = actor or ""
-        have = {g: m or {} for g, m in self.session.rows("group_members_all", (feed,))}
+        # (a partition holding only its statics answers one row without a group)
+        have = {g: m or {} for g, m in self.session.rows("group_members_all", (feed,)) if g is not None}
         index = {(k, g) for k, g in self.session.rows("group_index_all", (feed,))}
         at = started - self.margin_us
         writes: list[Statement] = []
@@ -290,9 +368,12 @@ class MaterializedGroups:
         stale = [(k, g) for k, g in index - heads if k in expected.get(g, {})]
         writes += [("group_index_delete_at", (at, feed, k, g)) for k, g in wrong + stale]
         repairs = len(writes) - len(stale)
+        touched = {p[3] for name, p in writes if name.startswith("group_member_")}
+        if self.summaries:
+            writes += dirty_marks(feed, touched)  # now, not at `at`: a later read must rebuild them
         if writes:
             self.session.concurrent(writes)
-        if repairs == 0 and len(seen_log) <= COUNTED_MAX:
+        if repairs == 0 and len(seen_log) <= COUNTED_MAX and self.summaries:
             counted = {n for _, n in seen_log}
             self.session.concurrent([("group_size_put", (SIZE_TTL_S, started, len(rows), at, counted, feed))])
         return repairs
@@ -314,6 +395,36 @@ def _speculative(feed: str, rows: Sequence[tuple], offset: int, limit: int, cap:
     if len(firsts) > offset + limit:
         return [("group_bodies_below", (feed, hi, newest[firsts[offset + limit]], n))]
     return [("group_bodies_from", (feed, hi, n))]
+
+
+def _packed(s: Summary) -> bytes | None:
+    """The blob of ``s``, or None for a group a blob cannot hold (served, not stored)."""
+    try:
+        return pack(s)
+    except ValueError:
+        return None
+
+
+#: the place of a group whose summary is being built (filled before the page is assembled)
+_PENDING = Summary(0, 0, 0, 0, b"", [], [], [], [])
+
+
+def _summaries(rows: Sequence[tuple], first: dict[str, int], cap: int, dirty: set[str], epoch: int
+               ) -> dict[str, Summary]:
+    """The usable summaries of a page slice: in a group's first row, of a group not marked dirty,
+    built for this ``cap`` in this ``epoch`` and headed by that row's key."""
+    known: dict[str, Summary] = {}
+    for g, i in first.items():
+        packed = rows[i][2]
+        if packed is None or g in dirty:
+            continue
+        try:
+            s = unpack(packed)
+        except ValueError:
+            continue  # not one this version wrote: rebuilt from the members
+        if s.cap == cap and s.epoch == epoch and s.keys and s.keys[0] == rows[i][0]:
+            known[g] = s
+    return known
 
 
 def _plain(m: Any) -> dict:

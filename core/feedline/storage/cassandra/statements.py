@@ -80,11 +80,18 @@ CQL: dict[str, str] = {
     "activity_feeds_get": "SELECT feed, origin FROM activity_feeds WHERE id = ?",
     "activity_feeds_in": "SELECT feed, origin FROM activity_feeds WHERE id = ? AND feed IN ?",
     # refreshes walk the reverse index in feed order, a chunk at a time
-    "activity_feeds_after": "SELECT feed FROM activity_feeds WHERE id = ? AND feed > ? LIMIT ?",
+    "activity_feeds_after": "SELECT feed, grp FROM activity_feeds WHERE id = ? AND feed > ? LIMIT ?",
     # ---- materialized groups (0008; see groups.py) -----------------------------------------------
     # a member joins or leaves its group's map: a cell write, no read, merged by Cassandra
-    "group_member_add": "UPDATE feed_groups SET members = members + ? WHERE feed = ? AND grp = ?",
-    "group_member_remove": "UPDATE feed_groups SET members = members - ? WHERE feed = ? AND grp = ?",
+    # ... and marks its group dirty (0011): its summary is rebuilt by the next read of it
+    "group_member_add": "UPDATE feed_groups SET members = members + ?, dirty = dirty + ? WHERE feed = ? AND grp = ?",
+    "group_member_remove": "UPDATE feed_groups SET members = members - ?, dirty = dirty + ? WHERE feed = ? AND grp = ?",
+    # group summaries (0011): the dirty marks (changes, repairs and body refreshes add them; the read
+    # that rebuilt a group's summary removes its mark, dated before its read)
+    "group_dirty_add": "UPDATE feed_groups SET dirty = dirty + ? WHERE feed = ?",
+    "group_dirty_clean": "UPDATE feed_groups USING TIMESTAMP ? SET dirty = dirty - ? WHERE feed = ?",
+    "group_epoch_put": "UPDATE feed_groups SET epoch = ? WHERE feed = ?",
+    "group_pack_put": "UPDATE groups_by_time USING TIMESTAMP ? SET packed = ? WHERE feed = ? AND newest = ? AND grp = ?",
     "group_members_in": "SELECT grp, members FROM feed_groups WHERE feed = ? AND grp IN ?",
     "group_members_all": "SELECT grp, members FROM feed_groups WHERE feed = ?",
     # repairs (reconcile), at an explicit timestamp older than any write in flight
@@ -99,10 +106,11 @@ CQL: dict[str, str] = {
     # one row per insert into a grouped feed (the size bound); the static size/checked are written
     # by the reconcile that counted the feed
     "group_log_put": "INSERT INTO group_log (feed, at, n) VALUES (?, ?, ?) USING TTL ?",
-    "group_size_get": "SELECT size, checked, counted FROM group_log WHERE feed = ? LIMIT 1",
+    # the feed's count, dirty marks and summary epoch (0011: statics of feed_groups), one row
+    "group_size_get": "SELECT size, checked, counted, dirty, epoch FROM feed_groups WHERE feed = ? LIMIT 1",
     "group_log_read": "SELECT at, n FROM group_log WHERE feed = ? LIMIT ?",
     "group_log_since": "SELECT at, n FROM group_log WHERE feed = ? AND at > ? LIMIT ?",
-    "group_size_put": ("UPDATE group_log USING TTL ? AND TIMESTAMP ? SET size = ?, checked = ?, counted = ? "
+    "group_size_put": ("UPDATE feed_groups USING TTL ? AND TIMESTAMP ? SET size = ?, checked = ?, counted = ? "
                        "WHERE feed = ?"),
     # the reverse index with the entry's group (grouped feeds), so removals reach the group
     "activity_feeds_put_grouped": "INSERT INTO activity_feeds (id, feed, origin, grp) VALUES (?, ?, ?, ?)",
@@ -255,6 +263,10 @@ for _u, _uc in _UPPER.items():
         # the groups of a feed by their newest member (group id), newest first
         CQL[range_name("group_index_read", _u, _l)] = (
             f"SELECT newest, grp FROM groups_by_time WHERE feed = ?{_uc.replace('key', 'newest')}"
+            f"{_lc.replace('key', 'newest')} LIMIT ?")
+        # ... with the groups' summaries (0011): a grouped page in one slice
+        CQL[range_name("group_page_read", _u, _l)] = (
+            f"SELECT newest, grp, packed FROM groups_by_time WHERE feed = ?{_uc.replace('key', 'newest')}"
             f"{_lc.replace('key', 'newest')} LIMIT ?")
 del _u, _uc, _l, _lc, _field, _table, _col, _order
 # an aggregated read: the newest entries of a feed as columns, no cursor

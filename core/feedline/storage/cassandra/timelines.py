@@ -45,7 +45,7 @@ from feedline.storage.cassandra.base import (
     origin_value,
     range_bounds,
 )
-from feedline.storage.cassandra.groups import MaterializedGroups, member_deletes, member_writes
+from feedline.storage.cassandra.groups import MaterializedGroups, dirty_marks, member_deletes, member_writes
 from feedline.storage.cassandra.session import Batch, CassandraSession
 from feedline.storage.cassandra.statements import range_name
 
@@ -90,6 +90,12 @@ def _body_put(feed: str, key: bytes, copy: Copy | None) -> list[tuple[str, tuple
     return [("copy_body_put", (copy.version, copy.body, copy.refs, copy.rank, feed, key))]
 
 
+def _moved(feed: str, key: bytes, was: str | None, e: Entry) -> list[tuple[str, tuple]]:
+    """An entry placed again under another group key leaves the group it was in (its member cell,
+    its index row; the group is marked dirty)."""
+    return member_deletes(feed, key, was) if was is not None and was != e.group else []
+
+
 def _entry_delete(feed: str, key: bytes, origin: str, group: str | None = None) -> list[tuple[str, tuple]]:
     """A timeline row, its index row and (grouped entries) its group member, in one batch."""
     out = [("timeline_delete", (feed, key)), ("by_origin_delete", (feed, origin, key))]
@@ -117,14 +123,19 @@ class CassandraTimelines(CassandraRole, TimelineStore):
             return
         versions = self.versions(list(latest))
         now = self._now(any(e.group is not None for e in latest.values()))
+        # an entry held under another group key leaves that group in the same batch
+        was = {k: r[2] for k, r in self._held(feed, list(latest)).items()} if now is not None else {}
         # reverse index first (one partition per activity), then the feed's partition: each
         # timeline row with its body copy, its timeline_by_origin row and (grouped feeds) its group
         # rows, in single-partition batches
         self.session.concurrent(_feeds_put(key_uuid(k), feed, origin_value(e.origin), _extra(e))
                                 for k, e in latest.items())
         self.session.concurrent([Batch([_entry_put(feed, k, origin_value(e.origin), _extra(e), now)
-                                        + _body_put(feed, k, versions.get(k)) for k, e in latest.items()])])
-        self._recheck(versions, {k: [feed] for k in latest})
+                                        + _body_put(feed, k, versions.get(k)) + _moved(feed, k, was.get(k), e)
+                                        for k, e in latest.items()])])
+        left = {g for k, e in latest.items() for g in (was.get(k),) if g is not None and g != e.group}
+        self.groups.rewrite_heads({feed: left} if left else {})
+        self._recheck(versions, {k: [(feed, e.group)] for k, e in latest.items()})
 
     def add_to_feeds(self, key: bytes, feeds: Sequence[str], origin: str | None) -> None:
         feeds = list(dict.fromkeys(feeds))
@@ -136,7 +147,7 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         # one request per feed: its timeline row, body copy and index row as one single-partition batch
         v = versions.get(key)
         self.session.concurrent(Batch([_entry_put(f, key, o) + _body_put(f, key, v)]) for f in feeds)
-        self._recheck(versions, {key: feeds})
+        self._recheck(versions, {key: [(f, None) for f in feeds]})
 
     def place_entries(self, key: bytes, entries: Sequence[tuple[str, Entry]]) -> None:
         latest = {f: e for f, e in entries}
@@ -146,22 +157,33 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         versions = self.versions([key])
         v = versions.get(key)
         now = self._now(any(e.group is not None for e in latest.values()))
+        # an entry held under another group key (re-sent with a body that renders another key)
+        # leaves that group in the same batch: the reverse index remembers each feed's group
+        was = {f: g for chunk in chunks(list(latest)) for f, _, g in
+               self.session.rows("activity_feeds_in_grouped", (u, chunk))} if now is not None else {}
         self.session.concurrent([Batch([[_feeds_put(u, f, origin_value(e.origin), _extra(e))]
                                         for f, e in latest.items()])])
         self.session.concurrent(Batch([_entry_put(f, key, origin_value(e.origin), _extra(e), now)
-                                       + _body_put(f, key, v)]) for f, e in latest.items())
-        self._recheck(versions, {key: list(latest)})
+                                       + _body_put(f, key, v) + _moved(f, key, was.get(f), e)])
+                                for f, e in latest.items())
+        self.groups.rewrite_heads({f: {was[f]} for f, e in latest.items() if was.get(f) not in (None, e.group)})
+        self._recheck(versions, {key: [(f, e.group) for f, e in latest.items()]})
 
-    def _recheck(self, written: dict[bytes, Copy], feeds: dict[bytes, list[str]]) -> None:
+    def _recheck(self, written: dict[bytes, Copy], feeds: dict[bytes, list[tuple[str, str | None]]]) -> None:
         """After writing copies: rewrite those whose activity changed since its version was read
-        (an update that read the reverse index before this writer's row was there)."""
+        (an update that read the reverse index before this writer's row was there). ``feeds``:
+        per key, the ``(feed, group)`` it was written to (a group's summary is rebuilt)."""
         if not written:
             return  # unknown activities: their rows have no body; reads fall back to `activities`
         now = self.versions(list(written))
-        redo = [put for k, copy in now.items() if k in written and written[k].version != copy.version
-                for f in feeds.get(k, ()) for put in _body_put(f, k, copy)]
+        redo = [Batch([_body_put(f, k, copy) + self._marks(f, g)]) for k, copy in now.items()
+                if k in written and written[k].version != copy.version for f, g in feeds.get(k, ())]
         if redo:
             self.session.concurrent(redo)
+
+    def _marks(self, feed: str, group: str | None) -> list[tuple[str, tuple]]:
+        """The dirty mark of a grouped copy whose body changes (its group's summary holds it)."""
+        return dirty_marks(feed, {group}) if group is not None and self.session.body_copies else []
 
     def refresh_copies(self, key: bytes, after: str | None = None,
                        limit: int | None = None) -> tuple[int, str | None]:
@@ -169,11 +191,12 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         if version is None:
             return 0, None  # gone: its removal takes the copies away
         lim = INT32_MAX - 1 if limit is None else max(1, min(limit, INT32_MAX - 1))
-        feeds = [r[0] for r in self.session.rows("activity_feeds_after", (key_uuid(key), after or "", lim + 1))]
-        more = len(feeds) > lim
-        feeds = feeds[:lim]
-        self.session.concurrent(put for f in feeds for put in _body_put(f, key, version))
-        return len(feeds), (feeds[-1] if more else None)
+        rows = self.session.rows("activity_feeds_after", (key_uuid(key), after or "", lim + 1))
+        more = len(rows) > lim
+        rows = rows[:lim]
+        self.session.concurrent(Batch([_body_put(f, key, version) + self._marks(f, g)]) if g is not None
+                                else _body_put(f, key, version)[0] for f, g in rows)
+        return len(rows), (rows[-1][0] if more else None)
 
     def _held(self, feed: str, keys: Sequence[bytes]) -> dict[bytes, tuple]:
         """The timeline rows ``(key, origin, group, actor, verb)`` of those of ``keys`` in ``feed``."""
