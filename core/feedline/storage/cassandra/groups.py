@@ -54,6 +54,7 @@ from feedline.feeds.store import GroupedRead
 from feedline.models.cursors import Range
 from feedline.storage.cassandra.base import INT32_MAX, OWN, chunks, range_bounds
 from feedline.storage.cassandra.group_pack import Summary, pack, unpack
+from feedline.storage.cassandra.session import CassandraSession
 from feedline.storage.cassandra.statements import range_name
 
 #: a log row outlives any size it qualifies (a size without its log would undercount inserts)
@@ -95,13 +96,14 @@ class MaterializedGroups:
     """Reads, index rewrites and reconciles of the materialized groups (``session`` needs ``rows``,
     ``concurrent``, ``timestamp``: a ``CassandraSession`` or the 0008 data step's adapter)."""
 
-    def __init__(self, session: Any, activities: Any = None, margin_us: int = MARGIN_US, summaries: bool = True):
+    def __init__(self, session: Any, activities: Any = None, margin_us: int = MARGIN_US,
+                 summaries: bool | None = None):
         self.session = session
         self.activities = activities
-        #: whether the schema has 0011's columns: the 0008 data step runs before they exist (it
-        #: marks no group, as no group has a summary then, and records no count: the feed's first
-        #: read counts it)
-        self.summaries = summaries
+        #: whether the schema has 0011's columns: the 0008 data step (whose source is part of its
+        #: checksum: it stays as applied) runs before they exist, over its own session adapter; it
+        #: marks no group (none has a summary then) and records no count (a feed's first read does)
+        self.summaries = isinstance(session, CassandraSession) if summaries is None else summaries
         #: how long before a reconcile's read its repairs and count are dated (tests of a
         #: finished race may count at once)
         self.margin_us = margin_us

@@ -81,7 +81,7 @@ def migrate(session: Any, keyspace: str) -> int:
         log.info("0008_groups: Amazon Keyspaces, no materialized groups")
         return 0
     cs = _Session(session, keyspace)
-    groups = MaterializedGroups(cs, summaries=False)  # 0011 (summaries) is not applied yet
+    groups = MaterializedGroups(cs)
     done = 0
     # every feed is dated from before the scan began (its rows may come from any later page)
     started = cs.timestamp()
