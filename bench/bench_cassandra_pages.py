@@ -51,6 +51,17 @@ def _sample(fn, n: int) -> list[tuple[float, float]]:
     return out
 
 
+def _sample_after(change, fn, n: int) -> list[tuple[float, float]]:
+    """``n`` calls of ``fn``, each right after an untimed ``change(i)``."""
+    out = []
+    for i in range(n):
+        change(i)
+        t, c = time.perf_counter(), time.process_time()
+        fn()
+        out.append(((time.perf_counter() - t) * 1e6, (time.process_time() - c) * 1e6))
+    return out
+
+
 def _row(label: str, samples: list[tuple[float, float]], ref: float | None, ref_name: str) -> str:
     wall = statistics.median(w for w, _ in samples)
     cpu = statistics.median(c for _, c in samples)
@@ -89,7 +100,7 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     from feedline.storage.cassandra.statements import qualified
 
     settings, store = open_backend("cassandra", tmp)
-    acts = activities(1001)
+    acts = activities(1401)  # newest first; the newest 400 only for the written feed's changes
     store.activities.put_activities([record(a, "user:bench") for a in acts])
     store.timelines.add_entries("timeline:pages", [Entry(a.key, "user:bench") for a in acts[:200]])
     # feeds of their own ("...:pages"): bench/run.py's read section fills "...:bench" feeds of the
@@ -98,7 +109,8 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     # grouped feeds as the write path stores them (and as bench/run.py's read section): groups of 15
     # consecutive activities, 10 actors each; 1,000 entries = max_length, the window a read groups.
     # "aggregated:pageswin" holds one entry more than max_length: always read from the window.
-    for fid, n in (("aggregated:pages", 1000), ("notification:pages", 1000), ("aggregated:pageswin", 1001)):
+    for fid, n in (("aggregated:pages", 1000), ("notification:pages", 1000), ("aggregated:pageswin", 1001),
+                   ("aggregated:pageschg", 990)):
         store.timelines.add_entries(fid, [Entry(a.key, None, f"group-{i // 15:02d}", f"user:{i % 10}", a.verb)
                                           for i, a in enumerate(acts[-n:])])
     # groups of one member (e.g. notifications of distinct events): a page carries 25 bodies, as a flat page
@@ -113,7 +125,7 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     events = {name: _event(settings, feed, q) for name, feed, q in (
         ("flat", "timeline/pages", ""), ("aggregated", "aggregated/pages", ""),
         ("notification", "notification/pages", ""), ("window", "aggregated/pageswin", ""),
-        ("ones", "aggregated/pages1", ""))}
+        ("ones", "aggregated/pages1", ""), ("changed", "aggregated/pageschg", ""))}
     for name, ev in events.items():
         resp = mod.lambda_handler(ev, None)
         body = json.loads(resp["body"])
@@ -156,9 +168,24 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     }
     rounds, number = (4, 10) if quick else (40, 10)
     got: dict[str, list[tuple[float, float]]] = {k: [] for k in shapes}
+    # a feed being written while it is read (990 entries, below max_length): before each read a new
+    # activity lands in its first group and its oldest entry leaves, so the page's first group
+    # changed (its summary is rebuilt from its map and member rows) and after 32 inserts since the
+    # last count a read groups the window (and counts the feed again), as a feed under writes does
+    fresh = acts[1:401][::-1]  # newer than the feed's, oldest first
+    oldest = [a.key for a in acts[-990:][::-1]]
+
+    def toggle(i: int) -> None:
+        a = fresh.pop(0)
+        store.timelines.add_entries("aggregated:pageschg", [Entry(a.key, None, "group-00", "user:0", a.verb)])
+        store.timelines.remove_entries("aggregated:pageschg", [oldest.pop(0)])
+
+    changed = "aggregated page of 25 groups right after a change of its first group, end to end"
+    got[changed] = []
     for _ in range(rounds):
         for name, fn in shapes.items():
             got[name] += _sample(fn, number)
+        got[changed] += _sample_after(toggle, lambda: mod.lambda_handler(events["changed"], None), number)
     from feedline import runtime
 
     runtime.install(None)

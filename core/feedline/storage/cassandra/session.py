@@ -20,6 +20,7 @@ Failure handling, in the order a request meets it:
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -171,6 +172,10 @@ class CassandraSession:
             # the server asks again for a statement it does not know: cold starts prepare on one host
             prepare_on_all_hosts=False,
             monitor_reporting_enabled=False,  # DSE Insights: nothing to report to
+            # the driver writes a request in several sends; without TCP_NODELAY, Nagle holds the
+            # last until the first is acknowledged, and the server acknowledges late (delayed ACK):
+            # measured 44 ms for a 7 KB UPDATE on the local node, ~1 ms with it
+            sockopts=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             ssl_context=self.ssl_context,
             auth_provider=self.auth_provider,
         )
