@@ -291,3 +291,102 @@ def test_an_entry_placed_again_under_another_group(cassandra_settings):
         _same(fast[0], page)
     finally:
         store.close()
+
+
+def _statics(store, feed: str) -> tuple:
+    rows = store.timelines.session.rows("group_size_get", (feed,))
+    return rows[0] if rows else (None,) * 5
+
+
+def test_summaries_stay_exact_while_readers_rebuild_them(two):
+    """Writers (fan-out chunks, direct adds, removals, body updates) race readers that rebuild the
+    group summaries and remove marks. Once the writers are done and the margin has passed, a read
+    cleans the last marks and the next is served from the summaries alone: equal to the window."""
+    a, b = two
+    feed = f"notification:{uuid.uuid4().hex[:10]}"
+    kind = feed_kind(FeedGroup("notification", type=NOTIFICATION, max_group_activities=4))
+    base = [_key(i, 5) for i in range(30)]
+    fresh = [_key(200 + i, 6) for i in range(30)]
+    older = [_key(50 + i, 4) for i in range(10)]  # older than most: each goes below a group's newest
+    _put(a, base + fresh + older)
+    for store in (a, b):
+        store.timelines.groups.margin_us = 1_500_000  # local writes finish well within it
+    a.timelines.add_entries(feed, [Entry(k, None, f"g{i % 6}", f"u{i % 3}", "like") for i, k in enumerate(base)])
+    kind.read(a, feed, ReadQuery(limit=4))  # counts the feed
+    stop = threading.Event()
+
+    def read(store):
+        while not stop.is_set():
+            kind.read(store, feed, ReadQuery(limit=4))
+
+    def update(store, keys):
+        for n, k in enumerate(keys):
+            store.activities.put_activities([ActivityRecord(k, b'{"id":"%s","verb":"like","n":%d}'
+                                                            % (ids.key_to_uuid(k).encode(), n))])
+            store.timelines.refresh_copies(k)
+
+    writers = [threading.Thread(target=lambda: [a.timelines.place_entries(k, [(feed, Entry(k, "user:x", f"g{i % 6}", "u1", "like"))])
+                                                for i, k in enumerate(fresh)]),
+               threading.Thread(target=lambda: [b.timelines.add_entries(feed, [Entry(k, None, f"g{i % 6}", "u2", "like")])
+                                                for i, k in enumerate(older)]),
+               threading.Thread(target=lambda: [b.timelines.remove_entries(feed, [k]) for k in base[::3]]),
+               threading.Thread(target=update, args=(a, base[1::3]))]
+    readers = [threading.Thread(target=read, args=(s,)) for s in (a, b)]
+    for t in readers + writers:
+        t.start()
+    for t in writers:
+        t.join()
+    stop.set()
+    for t in readers:
+        t.join()
+    import time
+
+    time.sleep(1.6)  # past the margin: the next read may remove every mark
+    q = ReadQuery(limit=4)
+    kind.read(a, feed, q)  # more inserts than LOG_LIMIT since the count: the window counts again
+    first = kind.materialized(a, feed, q)
+    assert first is not None
+    window = kind.window(a, feed, q)[0]
+    assert not {g[0] for g in first[0].groups} & set(_statics(a, feed)[3] or ())  # page groups clean
+    again = kind.materialized(a, feed, q)
+    _same(first[0], window)
+    _same(again[0], window)
+
+
+def test_too_many_marks_start_a_new_epoch(cassandra_settings):
+    """Changes to more groups than a read asks for leave marks; past DIRTY_MAX of them a read voids
+    every summary with a new epoch and removes all marks: pages stay exact and the set stays small."""
+    from feedline.storage.cassandra.groups import DIRTY_MAX
+
+    store = from_settings(cassandra_settings)
+    try:
+        feed = f"notification:{uuid.uuid4().hex[:10]}"
+        kind = feed_kind(FeedGroup("notification", type=NOTIFICATION, max_group_activities=3))
+        n = DIRTY_MAX + 20
+        keys = [_key(300 + i, 8) for i in range(2 * n)]
+        _put(store, keys)
+        store.timelines.groups.margin_us = 0
+        store.timelines.add_entries(feed, [Entry(k, None, f"g{i % n:03d}", "u", "like") for i, k in enumerate(keys[:n])])
+        q = ReadQuery(limit=5)
+        kind.read(store, feed, q)  # counts the feed (the window)
+        assert len(_statics(store, feed)[3]) == n  # every group marked by its insert
+        kind.read(store, feed, q)  # more than DIRTY_MAX marks: a new epoch, every mark removed
+        _size, _c, _n, dirty, epoch = _statics(store, feed)
+        assert not dirty and epoch
+        # a few marks: the page's groups are rebuilt, the epoch stays
+        store.timelines.add_entries(feed, [Entry(keys[n + i], None, f"g{i:03d}", "u", "like") for i in range(3)])
+        _same(kind.materialized(store, feed, q)[0], kind.window(store, feed, q)[0])
+        assert _statics(store, feed)[4] == epoch and not _statics(store, feed)[3]  # g000-g002 now lead the page
+        store.timelines.add_entries(feed, [Entry(k, None, f"g{i % n:03d}", "u", "like")
+                                           for i, k in enumerate(keys[n + 3:], start=3)])
+        assert kind.materialized(store, feed, q) is None  # more inserts than LOG_LIMIT since the count
+        kind.read(store, feed, q)  # the window counts again
+        page = kind.materialized(store, feed, q)
+        assert page is not None
+        _same(page[0], kind.window(store, feed, q)[0])
+        size, _c, _n, dirty, new_epoch = _statics(store, feed)
+        assert not dirty and new_epoch != epoch
+        again = kind.materialized(store, feed, q)
+        _same(again[0], kind.window(store, feed, q)[0])
+    finally:
+        store.close()
