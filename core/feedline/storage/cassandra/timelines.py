@@ -146,10 +146,17 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         versions = self.versions([key])
         v = versions.get(key)
         now = self._now(any(e.group is not None for e in latest.values()))
-        self.session.concurrent([Batch([[_feeds_put(u, f, origin_value(e.origin), _extra(e))]
-                                        for f, e in latest.items()])])
-        self.session.concurrent(Batch([_entry_put(f, key, origin_value(e.origin), _extra(e), now)
-                                       + _body_put(f, key, v)]) for f, e in latest.items())
+        # a fan-out's followers of one kind share one Entry (FeedService.place): its origin and
+        # extra columns are derived once per distinct entry, not once per follower
+        rows: list[tuple[str, str, tuple | None]] = []
+        prev: Entry | None = None
+        o, extra = "", None
+        for f, e in latest.items():
+            if e is not prev:
+                prev, o, extra = e, origin_value(e.origin), _extra(e)
+            rows.append((f, o, extra))
+        self.session.concurrent([Batch([[_feeds_put(u, f, o, x)] for f, o, x in rows])])
+        self.session.concurrent(Batch([_entry_put(f, key, o, x, now) + _body_put(f, key, v)]) for f, o, x in rows)
         self._recheck(versions, {key: list(latest)})
 
     def _recheck(self, written: dict[bytes, Copy], feeds: dict[bytes, list[str]]) -> None:
