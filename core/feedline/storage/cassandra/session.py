@@ -372,7 +372,7 @@ class Binder:
     per-statement cost: the driver builds a ``BoundStatement`` for every row and serializes every
     value, while a fan-out's rows repeat the same key, origin, body and group for each follower and
     the follower's feed in each of its ~6 statements. Here each distinct str/bytes/int value is
-    serialized once per column type per ``Binder`` (one ``concurrent`` call); anything else (maps,
+    serialized once per column per ``Binder`` (one ``concurrent`` call); anything else (maps,
     UUIDs) is serialized as the driver would. Statements the shortcut does not cover (unprepared
     text, column encryption, custom payloads, unset or missing values, a value the type refuses)
     go through ``BatchStatement.add`` itself, so errors read as the driver's.
@@ -381,15 +381,14 @@ class Binder:
     append of ``BatchStatement.add``; that test fails if a driver release changes it.
     """
 
-    __slots__ = ("_prepared", "_shapes", "_memo", "_unset")
+    __slots__ = ("_prepared", "_shapes", "_unset")
 
     def __init__(self, prepared: Callable[[str], Any]):
         self._prepared = prepared
         self._unset: Any = None  # the driver's UNSET_VALUE (imported with the first statement)
-        #: name -> (statement, query id or None for the driver's path, column types, protocol
-        #: version, routing key indexes, keyspace)
+        #: name -> (statement, query id or None for the driver's path, ((column type, {value:
+        #: serialized}), ...), protocol version, routing key indexes, keyspace)
         self._shapes: dict[str, tuple] = {}
-        self._memo: dict[tuple[Any, Any], bytes] = {}
 
     def _shape(self, name: str) -> tuple:
         from cassandra.query import UNSET_VALUE, PreparedStatement
@@ -401,15 +400,37 @@ class Binder:
                 or stmt.custom_payload or stmt.protocol_version < 4):
             shape: tuple = (stmt, None, (), 0, None, None)
         else:
-            shape = (stmt, stmt.query_id, tuple(c.type for c in meta), stmt.protocol_version,
+            # a memo per column, by value: str, bytes and int values never equal one another
+            shape = (stmt, stmt.query_id, tuple((c.type, {}) for c in meta), stmt.protocol_version,
                      stmt.routing_key_indexes or None, meta[0].keyspace_name)
         self._shapes[name] = shape
         return shape
 
     def add(self, batch: Any, name: str, params: Sequence[Any]) -> None:
-        shape = self._shapes.get(name) or self._shape(name)
-        stmt, query_id, types, proto, routing, keyspace = shape
-        values = self._values(params, types, proto) if query_id is not None and len(params) == len(types) else None
+        shape = self._shapes.get(name)
+        if shape is None:
+            shape = self._shape(name)
+        stmt, query_id, columns, proto, routing, keyspace = shape
+        values: list[bytes | None] | None = None
+        if query_id is not None and len(params) == len(columns):
+            values = []
+            append = values.append
+            try:
+                for value, (ctype, memo) in zip(params, columns):
+                    if value is None:
+                        append(None)
+                    elif type(value) in _MEMOISED:  # exact types: True is not 1, 1.0 is not memoised
+                        got = memo.get(value)
+                        if got is None:
+                            got = memo[value] = ctype.serialize(value, proto)
+                        append(got)
+                    elif value is self._unset:
+                        values = None
+                        break
+                    else:
+                        append(ctype.serialize(value, proto))
+            except Exception:  # a value its type refuses: the driver's own bind raises its error
+                values = None
         if values is None:
             batch.add(stmt, params)
             return
@@ -421,24 +442,5 @@ class Binder:
                 batch.keyspace = keyspace
         batch._add_statement_and_params(True, query_id, values)
 
-    def _values(self, params: Sequence[Any], types: tuple, proto: int) -> list[bytes | None] | None:
-        """The serialized values, or None when the driver's own path must bind them."""
-        memo = self._memo
-        out: list[bytes | None] = []
-        try:
-            for value, ctype in zip(params, types):
-                tv = type(value)
-                if value is None:
-                    out.append(None)
-                elif tv is str or tv is bytes or tv is int:
-                    got = memo.get((ctype, value))
-                    if got is None:
-                        got = memo[(ctype, value)] = ctype.serialize(value, proto)
-                    out.append(got)
-                elif value is self._unset:
-                    return None
-                else:
-                    out.append(ctype.serialize(value, proto))
-        except Exception:  # a value its type refuses (or the unset marker): the driver's error
-            return None
-        return out
+
+_MEMOISED = frozenset((str, bytes, int))
