@@ -28,6 +28,8 @@ FEED_GROUPS = {
     "byactor": {"type": "aggregated",
                 "aggregation_format": '{% if verb == "follow" %}follow_{{ actor }}{% else %}{{ verb }}{% endif %}'},
     "capped": {"type": "notification", "max_group_activities": 3, "aggregation_format": "{{ verb }}"},
+    # a format that names the feed: rendered per follower in a fan-out (the others once per activity)
+    "perfeed": {"type": "aggregated", "aggregation_format": "{{ verb }}@{{ feed.group }}:{{ feed.user_id }}"},
     # ranked reads (docs/ranking.md): tests/e2e/test_ranked_feeds.py recomputes these expressions
     "ranked": {"type": "flat", "ranking": {
         "popular": {"score": "fresh(time) * (1 + ln(1 + popularity)) + 0.1 * likes + external.boost * promoted",

@@ -143,6 +143,79 @@ change = st.one_of(
 read_after = st.one_of(st.none(), st.tuples(st.integers(1, 4), st.integers(0, 2), st.sampled_from([2, 15])))
 
 
+class _Changes:
+    """Applies one change to both backends' copy of one notification feed, remembering what it holds."""
+
+    def __init__(self, stores, feed: str):
+        self.stores, self.feed = stores, feed
+        self.placed: dict[bytes, tuple] = {}  # key -> (group, actor, origin) as last placed
+        self.version = 0
+
+    def body(self, k: bytes) -> bytes:
+        return b'{"id":"%s","verb":"post","v":%d}' % (ids.key_to_uuid(k).encode(), self.version)
+
+    def add(self, k: bytes, g: str, a: str, o: str | None) -> None:
+        for store in self.stores:
+            store.activities.put_activities([ActivityRecord(k, self.body(k))])
+            store.timelines.place_entries(k, [(self.feed, Entry(k, o, g, a, "post"))])
+        self.placed[k] = (g, a, o)
+
+    def apply(self, c: tuple) -> None:
+        keys = sorted(self.placed)
+        if c[0] == "add":
+            _, (t, node, g, a, o) = c
+            self.add(_gkey(t + 3, node), g, a, o)  # newer or older than the group's newest
+        elif not keys:
+            return
+        elif c[0] == "move":
+            k = keys[c[1] % len(keys)]
+            self.add(k, c[2], *self.placed[k][1:])
+        elif c[0] == "update":
+            k = keys[c[1] % len(keys)]
+            self.version += 1
+            for store in self.stores:
+                store.activities.put_activities([ActivityRecord(k, self.body(k))])
+                store.timelines.refresh_copies(k)
+        elif c[0] in ("remove", "everywhere"):
+            k = keys[c[1] % len(keys)]
+            for store in self.stores:
+                if c[0] == "remove":
+                    store.timelines.remove_entries(self.feed, [k])
+                else:
+                    store.timelines.remove_from_feeds(k, [self.feed])
+            del self.placed[k]
+        else:
+            for store in self.stores:
+                store.timelines.remove_by_origin(self.feed, c[1])
+            self.placed = {k: v for k, v in self.placed.items() if v[2] != c[1]}
+
+
+def _gkey(t: int, node: bytes) -> bytes:
+    return ids.key_from_time(1_700_000_000_000_000 + t, b"\x80\x80" + node)
+
+
+def _statements_of(session, fn) -> list[str]:
+    """The names of the statements ``fn()`` sends through ``session``."""
+    names: list[str] = []
+    real_concurrent, real_rows = session.concurrent, session.rows
+
+    def concurrent(items, *a, **kw):
+        items = list(items)
+        names.extend(i[0] for i in items if isinstance(i, tuple))
+        return real_concurrent(items, *a, **kw)
+
+    def rows(name, *a, **kw):
+        names.append(name)
+        return real_rows(name, *a, **kw)
+
+    session.concurrent, session.rows = concurrent, rows
+    try:
+        fn()
+    finally:
+        session.concurrent, session.rows = real_concurrent, real_rows
+    return names
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(start=st.lists(grouped_entry, min_size=1, max_size=12, unique_by=lambda e: (e[0], e[1])),
        changes=st.lists(st.tuples(change, read_after), min_size=1, max_size=12))
@@ -150,24 +223,12 @@ def test_grouped_reads_agree_between_changes(stores, start, changes):
     from feedline.config import NOTIFICATION, FeedGroup
     from feedline.feeds.base import ReadQuery
     from feedline.feeds.factory import feed_kind
+    from feedline.storage.cassandra.groups import MARGIN_US
 
     feed = f"notification:{uuid.uuid4().hex[:12]}"
-    lite, cass = stores
+    cass = stores[1]
     cass.timelines.groups.margin_us = 0
-    placed: dict[bytes, tuple] = {}  # key -> (group, actor, origin) as last placed
-    version = 0
-
-    def key(t: int, node: bytes) -> bytes:
-        return ids.key_from_time(1_700_000_000_000_000 + t, b"\x80\x80" + node)
-
-    def body(k: bytes) -> bytes:
-        return b'{"id":"%s","verb":"post","v":%d}' % (ids.key_to_uuid(k).encode(), version)
-
-    def add(k: bytes, g: str, a: str, o: str | None) -> None:
-        for store in stores:
-            store.activities.put_activities([ActivityRecord(k, body(k))])
-            store.timelines.place_entries(k, [(feed, Entry(k, o, g, a, "post"))])
-        placed[k] = (g, a, o)
+    todo = _Changes(stores, feed)
 
     def read(limit: int, offset: int, cap: int) -> None:
         kind = feed_kind(FeedGroup("notification", type=NOTIFICATION, max_group_activities=cap))
@@ -176,36 +237,10 @@ def test_grouped_reads_agree_between_changes(stores, start, changes):
 
     try:
         for t, node, g, a, o in start:
-            add(key(t, node), g, a, o)
+            todo.add(_gkey(t, node), g, a, o)
         read(4, 0, 2)  # counts the feed: the next reads take the summaries' path
         for c, then in changes:
-            keys = sorted(placed)
-            if c[0] == "add":
-                _, (t, node, g, a, o) = c
-                add(key(t + 3, node), g, a, o)  # newer or older than the group's newest
-            elif not keys:
-                pass
-            elif c[0] == "move":
-                k = keys[c[1] % len(keys)]
-                add(k, c[2], *placed[k][1:])
-            elif c[0] == "update":
-                k = keys[c[1] % len(keys)]
-                version += 1
-                for store in stores:
-                    store.activities.put_activities([ActivityRecord(k, body(k))])
-                    store.timelines.refresh_copies(k)
-            elif c[0] in ("remove", "everywhere"):
-                k = keys[c[1] % len(keys)]
-                for store in stores:
-                    if c[0] == "remove":
-                        store.timelines.remove_entries(feed, [k])
-                    else:
-                        store.timelines.remove_from_feeds(k, [feed])
-                del placed[k]
-            else:
-                for store in stores:
-                    store.timelines.remove_by_origin(feed, c[1])
-                placed = {k: v for k, v in placed.items() if v[2] != c[1]}
+            todo.apply(c)
             if then is not None:
                 read(*then)
         kind = feed_kind(FeedGroup("notification", type=NOTIFICATION))
@@ -214,29 +249,10 @@ def test_grouped_reads_agree_between_changes(stores, start, changes):
         # a read on the summaries' path leaves them for the next, which reads no group's members
         # (the first may have grouped the window: it counts the feed, then summaries are built)
         kind.read(cass, feed, ReadQuery(25))
-        names: list[str] = []
-        session = cass.timelines.session
-        real_concurrent, real_rows = session.concurrent, session.rows
-
-        def concurrent(items, *a, **kw):
-            items = list(items)
-            names.extend(i[0] for i in items if isinstance(i, tuple))
-            return real_concurrent(items, *a, **kw)
-
-        def rows(name, *a, **kw):
-            names.append(name)
-            return real_rows(name, *a, **kw)
-
-        session.concurrent, session.rows = concurrent, rows
-        try:
-            again = _shape(kind.read(cass, feed, ReadQuery(25)))
-        finally:
-            session.concurrent, session.rows = real_concurrent, real_rows
-        assert again == final[1]
+        again: list = []
+        names = _statements_of(cass.timelines.session, lambda: again.append(_shape(kind.read(cass, feed, ReadQuery(25)))))
+        assert again[0] == final[1]
         if cass.timelines.read_groups(feed, 1000, 15, Range(), 0, 25) is not None:
             assert not [n for n in names if n.startswith(("group_members", "group_bodies", "timeline"))], names
     finally:
-        cass.timelines.groups.margin_us = MARGIN
-
-
-from feedline.storage.cassandra.groups import MARGIN_US as MARGIN  # noqa: E402
+        cass.timelines.groups.margin_us = MARGIN_US

@@ -409,6 +409,52 @@ def test_batches_keep_under_the_byte_budget():
     assert BATCH_BYTES < 5 * 1024
 
 
+def _batch_state(b) -> tuple:
+    return (b.batch_type, b.is_idempotent, b.routing_key, b.keyspace, b.custom_payload, b._statements_and_parameters)
+
+
+def test_binder_builds_the_batches_the_driver_builds(store):
+    """Session.concurrent binds batch rows through ``Binder`` (each repeated value serialized once):
+    every batch must be what ``BatchStatement.add(prepared, params)`` builds, value for value, with
+    the same routing key (the partition's token) and keyspace."""
+    import uuid
+
+    from feedline.storage.cassandra import timelines
+    from feedline.storage.cassandra.activities import Copy
+    from feedline.storage.cassandra.session import Batch, Binder
+
+    cs = store.activities.session
+    k, body = key(1), b'{"verb":"like"}' * 40
+    copy = Copy(body, 1_700_000_000_000_123, b"refs", None)
+    feeds = [f"aggregated:{i}" for i in range(30)]
+    fan_out = [Batch([timelines._entry_put(f, k, "user:1", ("like_2024-05-01", "user:9", "like"), 5)
+                      + timelines._body_put(f, k, copy)]) for f in feeds]
+    fan_out += [Batch([timelines._entry_put(f, k, "-", None) + timelines._body_put(f, k, copy)]) for f in feeds]
+    reverse = Batch([[timelines._feeds_put(key_uuid(k), f, "user:1", ("g", "a", "v") if i % 2 else None)]
+                     for i, f in enumerate(feeds)])
+    odd = Batch([[("timeline_put", ("f", k, None))],                # a null
+                  [("group_log_put", ("f", 7, uuid.uuid4(), 60))],  # a uuid and ints
+                  [("timeline_put", ("f", k))],                     # too short: the driver pads it (unset)
+                  [("group_member_remove", ({k}, "f", "g"))]])      # a set
+    for batch in [*fan_out, reverse, odd]:
+        binder = Binder(cs.prepared)
+        mine = [_batch_state(b) for b in batch.statements(cs.prepared, binder)]
+        theirs = [_batch_state(b) for b in batch.statements(cs.prepared)]
+        assert mine == theirs
+        assert all(s[2] is not None and s[3] == cs.keyspace for s in mine)  # routed to the partition's replicas
+    # a value its column refuses fails as the driver's own bind fails
+    bad = Batch([[("timeline_put", ("f", "not bytes", "-"))]])
+    with pytest.raises(TypeError, match="invalid type for column"):
+        list(bad.statements(cs.prepared, Binder(cs.prepared)))
+    # ... and through Session.concurrent, before anything is sent; the session goes on serving
+    good = [Batch([timelines._entry_put(f, k, "user:1", None) + timelines._body_put(f, k, copy)]) for f in feeds]
+    with pytest.raises(TypeError, match="invalid type for column"):
+        cs.concurrent([*good, bad, *good])
+    assert not any(store.timelines.has_entry(f, k) for f in feeds)
+    store.timelines.add_to_feeds(k, feeds[:3], "user:1")
+    assert all(store.timelines.has_entry(f, k) for f in feeds[:3])
+
+
 def test_page_bodies_dense_and_sparse(store, monkeypatch):
     """Members dense in the feed come in one slice; a sparse page falls back to IN for the rest."""
     f = feed("aggregated")

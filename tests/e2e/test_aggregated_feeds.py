@@ -200,3 +200,26 @@ def test_aggregated_and_notification_feeds_can_follow_flat_feeds(client, uid):
     assert page["unseen"] == 2
     agg.unfollow("user", f"a{uid}")
     assert agg.get()["results"] == []
+
+
+def test_one_fan_out_into_every_grouped_kind(client, uid):
+    """One activity fanned out to followers of four grouped groups at once: the formats that do not
+    name the feed are rendered once for all their followers, ``perfeed``'s once per follower."""
+    t = utcnow()
+    followers = [("aggregated", f"{uid}a1"), ("aggregated", f"{uid}a2"), ("notification", f"{uid}n1"),
+                 ("byactor", f"{uid}b1"), ("perfeed", f"{uid}p1"), ("perfeed", f"{uid}p2"), ("timeline", f"{uid}t1")]
+    for slug, user in followers:
+        client.feed(slug, user).follow("user", f"src{uid}")
+    act = client.feed("user", f"src{uid}").add_activity({"actor": f"src{uid}", "verb": "like", "object": "o",
+                                                         "time": t})
+    day = t.strftime("%Y-%m-%d")
+    want = {"aggregated": f"like_{day}", "notification": f"like_{day}", "byactor": "like"}
+    for slug, user in followers:
+        results = client.feed(slug, user).get()["results"]
+        if slug == "timeline":
+            assert [a["id"] for a in results] == [act["id"]]
+            continue
+        [g] = results
+        assert g["group"] == want.get(slug, f"like@perfeed:{user}"), (slug, user)
+        assert g["activity_count"] == 1 and g["activities"][0]["id"] == act["id"]
+        assert g["activities"][0]["origin"] == f"user:src{uid}"

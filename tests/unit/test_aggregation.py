@@ -156,6 +156,21 @@ def test_non_string_and_oversized_formats_rejected():
         compile_format("x" * 5000)
 
 
+def test_uses_feed_marks_the_formats_that_name_the_feed():
+    """A format that does not name ``feed`` renders the same in every feed (a fan-out renders it once)."""
+    assert not compile_format(DEFAULT_FORMAT).uses_feed
+    for fmt in ["{{ feed.group }}", "{{ feed['user_id'] }}", "{{ feed }}", "{% if feed.user_id == '1' %}x{% endif %}",
+                "{% if verb %}{% elif feed %}{{ verb }}{% endif %}"]:
+        assert compile_format(fmt).uses_feed, fmt
+    # a key or an attribute called feed, or the word in a literal, is not the feed
+    assert not compile_format("{{ data.feed }}|{{ data['feed'] }}|{{ 'feed' }}|feed").uses_feed
+    for fmt in CROSS_FORMATS:
+        f = compile_format(fmt)
+        assert f.uses_feed == ("feed" in fmt), fmt
+        if not f.uses_feed:
+            assert f.render(ACT, T, "aggregated", "1") == f.render(ACT, T, "notification", "other"), fmt
+
+
 # Jinja itself (sandboxed, chainable undefined) must render the supported subset the same way.
 CROSS_FORMATS = [
     DEFAULT_FORMAT,

@@ -34,6 +34,7 @@ Compiled formats are cached by their text: a group's format is compiled once per
 
 from __future__ import annotations
 
+from jinja2 import nodes
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -53,15 +54,21 @@ class GroupFormat:
     the instance (no bound-method overhead). ``activity`` is the stored activity dict (``id``,
     ``actor``, ``verb``, ``object``, ``target``, ``foreign_id``, ``time`` as text, custom fields);
     the template's ``time`` is built from ``time_us`` instead of the text.
+
+    ``uses_feed``: the format names ``feed`` somewhere (``feed.group``, ``feed.user_id``). When it
+    does not, the key is the same in every feed, so a fan-out renders it once per activity, not once
+    per follower (``feeds.grouped.AggregatedFeed.entries``).
     """
 
-    __slots__ = ("format", "render")
+    __slots__ = ("format", "render", "uses_feed")
     format: str
     render: RenderFn
+    uses_feed: bool
 
-    def __init__(self, fmt: str, render: RenderFn):
+    def __init__(self, fmt: str, render: RenderFn, uses_feed: bool = True):
         self.format = fmt
         self.render = render
+        self.uses_feed = uses_feed
 
     def __repr__(self) -> str:
         return f"GroupFormat({self.format!r})"
@@ -99,7 +106,10 @@ def compile_format(fmt: str) -> GroupFormat:
         render = _Compiler().template(tree)
     except RecursionError:
         raise FeedConfigException("aggregation format is nested too deeply") from None
-    compiled = GroupFormat(fmt, render)
+    # every way to the feed's slug and user id goes through the name ``feed`` (the compiler reads
+    # them nowhere else), so a tree without that name renders the same for every feed
+    uses_feed = any(node.name == "feed" for node in tree.find_all(nodes.Name))
+    compiled = GroupFormat(fmt, render, uses_feed)
     if len(_cache) >= _CACHE_MAX:
         _cache.clear()
     _cache[fmt] = compiled

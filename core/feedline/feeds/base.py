@@ -8,7 +8,7 @@ the ``Feed`` what it can do (``followable``, ``fans_out``, ``has_marks``) or has
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,12 @@ class Feed(ABC):
     @abstractmethod
     def entry(self, fid: str, key: bytes, body: bytes | None, origin: str | None) -> Entry:
         """The timeline entry of one activity in feed ``fid`` of this group."""
+
+    def entries(self, fids: Sequence[str], key: bytes, body: bytes | None,
+                origin: str | None) -> list[tuple[str, Entry]]:
+        """``(fid, entry)`` of one activity in each of ``fids`` (feeds of this group): ``entry``
+        for each, unless a kind knows a cheaper way to the same entries (a fan-out's chunk)."""
+        return [(fid, self.entry(fid, key, body, origin)) for fid in fids]
 
     @abstractmethod
     def read(self, stores: Stores, fid: str, q: ReadQuery) -> Page:

@@ -75,12 +75,30 @@ class AggregatedFeed(Feed):
     entry_needs_body = True
 
     def entry(self, fid: str, key: bytes, body: bytes | None, origin: str | None) -> Entry:
+        return self.entries([fid], key, body, origin)[0][1]
+
+    def entries(self, fids: Sequence[str], key: bytes, body: bytes | None,
+                origin: str | None) -> list[tuple[str, Entry]]:
+        """The body is parsed once for all ``fids``; the group key is rendered once when the
+        format does not name ``feed`` (the default does not), else once per feed. Entries are
+        immutable, so feeds with the same entry share one object."""
         from feedline.aggregation.template import compile_format  # jinja2: write path only
 
+        if not fids:
+            return []
+        fmt = compile_format(self.group.aggregation_format)
         doc = ujson.loads(body or b"{}")
-        slug, _, uid = fid.partition(":")
-        rendered = compile_format(self.group.aggregation_format).render(doc, ids.key_time_us(key), slug, uid)
-        return Entry(key, origin, rendered, str(doc.get("actor", "")), str(doc.get("verb", "")))
+        at = ids.key_time_us(key)
+        actor, verb = str(doc.get("actor", "")), str(doc.get("verb", ""))
+        if not fmt.uses_feed:
+            slug, _, uid = fids[0].partition(":")  # not read by the format: any feed renders the same
+            same = Entry(key, origin, fmt.render(doc, at, slug, uid), actor, verb)
+            return [(fid, same) for fid in fids]
+        out: list[tuple[str, Entry]] = []
+        for fid in fids:
+            slug, _, uid = fid.partition(":")
+            out.append((fid, Entry(key, origin, fmt.render(doc, at, slug, uid), actor, verb)))
+        return out
 
     def materialized(self, stores: Stores, fid: str, q: ReadQuery,
                      heads_above: bytes | None = None) -> tuple[GroupedPage, list[tuple[str, bytes]] | None] | None:

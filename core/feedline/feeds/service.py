@@ -49,20 +49,27 @@ class FeedService:
         call, the others (aggregated/notification: a group key rendered from the body per feed) in
         another. ``announce=False``: subscribers are not told (Stream's add_to_many)."""
         plain: list[str] = []
-        rendered: list[str] = []
+        rendered: dict[Feed, list[str]] = {}  # by kind: each renders its feeds' entries in one call
         for fid in feeds:
             try:
-                needs_body = self.kind(fid).entry_needs_body
+                kind = self.kind(fid)
             except FeedConfigException:
-                needs_body = False  # a group dropped from the config since the follow: a plain entry
-            (rendered if needs_body else plain).append(fid)
+                plain.append(fid)  # a group dropped from the config since the follow: a plain entry
+                continue
+            if kind.entry_needs_body:
+                found = rendered.get(kind)
+                if found is None:
+                    found = rendered[kind] = []
+                found.append(fid)
+            else:
+                plain.append(fid)
         timelines = self.stores.timelines
         groups: dict[str, str | None] = {}
         if rendered:
             if body is None:
                 body = self.stores.activities.get_bodies([key]).get(key)
             if body is not None:  # gone meanwhile: a removal is propagating
-                entries = [(fid, self.kind(fid).entry(fid, key, body, origin)) for fid in rendered]
+                entries = [pair for kind, fids in rendered.items() for pair in kind.entries(fids, key, body, origin)]
                 timelines.place_entries(key, entries)
                 groups.update((fid, entry.group) for fid, entry in entries)
         if plain:

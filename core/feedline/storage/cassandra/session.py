@@ -322,9 +322,10 @@ class CassandraSession:
 
             session = cs._connect()
             todo: list[tuple[Any, Any]] = []
+            binder = Binder(cs.prepared)  # one per call: a fan-out's values repeat across its batches
             for item in items:
                 if isinstance(item, Batch):
-                    todo.extend((b, None) for b in item.statements(cs.prepared))
+                    todo.extend((b, None) for b in item.statements(cs.prepared, binder))
                 else:
                     todo.append((cs.prepared(item[0]), item[1]))
             results = execute_concurrent(session, todo, concurrency=concurrency, raise_on_first_error=True)
@@ -348,7 +349,8 @@ class Batch:
     def rows(cls, name: str, rows: Iterable[Sequence[Any]]) -> Batch:
         return cls([[(name, r)] for r in rows])
 
-    def statements(self, prepared: Callable[[str], Any]) -> Iterator[Any]:
+    def statements(self, prepared: Callable[[str], Any], binder: Binder | None = None) -> Iterator[Any]:
+        """The driver's batch statements; ``binder`` (else ``BatchStatement.add``) adds the rows."""
         from cassandra.query import BatchStatement, BatchType
 
         one = len(self.groups) == 1  # the fan-out's case (one feed's rows): nothing to split or size
@@ -361,9 +363,93 @@ class Batch:
             if batch is None:
                 batch, size, nbytes = BatchStatement(batch_type=BatchType.UNLOGGED), 0, 0
                 batch.is_idempotent = True
-            for name, params in group:
-                batch.add(prepared(name), params)
+            if binder is None:
+                for name, params in group:
+                    batch.add(prepared(name), params)
+            else:
+                for name, params in group:
+                    binder.add(batch, name, params)
             size += len(group)
             nbytes += gbytes
         if batch is not None:
             yield batch
+
+
+class Binder:
+    """Adds ``(name, params)`` to a driver ``BatchStatement`` exactly as ``BatchStatement.add(
+    prepared, params)`` does (same serialized values, routing key and keyspace), without its
+    per-statement cost: the driver builds a ``BoundStatement`` for every row and serializes every
+    value, while a fan-out's rows repeat the same key, origin, body and group for each follower and
+    the follower's feed in each of its ~6 statements. Here each distinct str/bytes/int value is
+    serialized once per column per ``Binder`` (one ``concurrent`` call); anything else (maps,
+    UUIDs) is serialized as the driver would. Statements the shortcut does not cover (unprepared
+    text, column encryption, custom payloads, unset or missing values, a value the type refuses)
+    go through ``BatchStatement.add`` itself, so errors read as the driver's.
+    ``tests/contract/test_cassandra.py`` checks its batches against the driver's (the fan-out's
+    statements and each fallback). ``_add_statement_and_params`` is the driver's own (private)
+    append of ``BatchStatement.add``; that test fails if a driver release changes it.
+    """
+
+    __slots__ = ("_prepared", "_shapes", "_unset")
+
+    def __init__(self, prepared: Callable[[str], Any]):
+        self._prepared = prepared
+        self._unset: Any = None  # the driver's UNSET_VALUE (imported with the first statement)
+        #: name -> (statement, query id or None for the driver's path, ((column type, {value:
+        #: serialized}), ...), protocol version, routing key indexes, keyspace)
+        self._shapes: dict[str, tuple] = {}
+
+    def _shape(self, name: str) -> tuple:
+        from cassandra.query import UNSET_VALUE, PreparedStatement
+
+        self._unset = UNSET_VALUE
+        stmt = self._prepared(name)
+        meta = getattr(stmt, "column_metadata", None)
+        if (not isinstance(stmt, PreparedStatement) or not meta or stmt.column_encryption_policy is not None
+                or stmt.custom_payload or stmt.protocol_version < 4):
+            shape: tuple = (stmt, None, (), 0, None, None)
+        else:
+            # a memo per column, by value: str, bytes and int values never equal one another
+            shape = (stmt, stmt.query_id, tuple((c.type, {}) for c in meta), stmt.protocol_version,
+                     stmt.routing_key_indexes or None, meta[0].keyspace_name)
+        self._shapes[name] = shape
+        return shape
+
+    def add(self, batch: Any, name: str, params: Sequence[Any]) -> None:
+        shape = self._shapes.get(name)
+        if shape is None:
+            shape = self._shape(name)
+        stmt, query_id, columns, proto, routing, keyspace = shape
+        values: list[bytes | None] | None = None
+        if query_id is not None and len(params) == len(columns):
+            values = []
+            append = values.append
+            try:
+                for value, (ctype, memo) in zip(params, columns):
+                    if value is None:
+                        append(None)
+                    elif type(value) in _MEMOISED:  # exact types: True is not 1, 1.0 is not memoised
+                        got = memo.get(value)
+                        if got is None:
+                            got = memo[value] = ctype.serialize(value, proto)
+                        append(got)
+                    elif value is self._unset:
+                        values = None
+                        break
+                    else:
+                        append(ctype.serialize(value, proto))
+            except Exception:  # a value its type refuses: the driver's own bind raises its error
+                values = None
+        if values is None:
+            batch.add(stmt, params)
+            return
+        if routing is not None and batch.routing_key is None:
+            # what BatchStatement.add takes from its first statement with a routing key
+            parts = [values[i] for i in routing]
+            if all(p is not None for p in parts):
+                batch.routing_key = parts
+                batch.keyspace = keyspace
+        batch._add_statement_and_params(True, query_id, values)
+
+
+_MEMOISED = frozenset((str, bytes, int))

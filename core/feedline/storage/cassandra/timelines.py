@@ -161,11 +161,18 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         # leaves that group in the same batch: the reverse index remembers each feed's group
         was = {f: g for chunk in chunks(list(latest)) for f, _, g in
                self.session.rows("activity_feeds_in_grouped", (u, chunk))} if now is not None else {}
-        self.session.concurrent([Batch([[_feeds_put(u, f, origin_value(e.origin), _extra(e))]
-                                        for f, e in latest.items()])])
-        self.session.concurrent(Batch([_entry_put(f, key, origin_value(e.origin), _extra(e), now)
-                                       + _body_put(f, key, v) + _moved(f, key, was.get(f), e)])
-                                for f, e in latest.items())
+        # a fan-out's followers of one kind share one Entry (FeedService.place): its origin and
+        # extra columns are derived once per distinct entry, not once per follower
+        rows: list[tuple[str, str, tuple | None, Entry]] = []
+        prev: Entry | None = None
+        o, extra = "", None
+        for f, e in latest.items():
+            if e is not prev:
+                prev, o, extra = e, origin_value(e.origin), _extra(e)
+            rows.append((f, o, extra, e))
+        self.session.concurrent([Batch([[_feeds_put(u, f, o, x)] for f, o, x, _ in rows])])
+        self.session.concurrent(Batch([_entry_put(f, key, o, x, now) + _body_put(f, key, v) + _moved(f, key, was.get(f), e)])
+                                for f, o, x, e in rows)
         self.groups.rewrite_heads({f: {was[f]} for f, e in latest.items() if was.get(f) not in (None, e.group)})
         self._recheck(versions, {key: [(f, e.group) for f, e in latest.items()]})
 
