@@ -435,7 +435,7 @@ def test_binder_builds_the_batches_the_driver_builds(store):
     odd = Batch([[("timeline_put", ("f", k, None))],                # a null
                   [("group_log_put", ("f", 7, uuid.uuid4(), 60))],  # a uuid and ints
                   [("timeline_put", ("f", k))],                     # too short: the driver pads it (unset)
-                  [("group_member_remove", ({k}, "f", "g"))]])      # a set
+                  [("group_member_remove", ({k}, {"g"}, "f", "g"))]])      # sets
     for batch in [*fan_out, reverse, odd]:
         binder = Binder(cs.prepared)
         mine = [_batch_state(b) for b in batch.statements(cs.prepared, binder)]
