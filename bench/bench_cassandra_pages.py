@@ -62,6 +62,19 @@ def _sample_after(change, fn, n: int) -> list[tuple[float, float]]:
     return out
 
 
+def _edited(a, n: int):
+    """Activity ``a`` with a changed custom field (same id and time)."""
+    import ujson
+
+    from feedline.activities.model import build
+    from feedline.models import ids
+
+    doc = ujson.loads(a.body)
+    doc.pop("id", None)
+    doc["edits"] = n
+    return build(doc, ids.key_time_us(a.key), keep_key=a.key)
+
+
 def _row(label: str, samples: list[tuple[float, float]], ref: float | None, ref_name: str) -> str:
     wall = statistics.median(w for w, _ in samples)
     cpu = statistics.median(c for _, c in samples)
@@ -110,7 +123,7 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     # consecutive activities, 10 actors each; 1,000 entries = max_length, the window a read groups.
     # "aggregated:pageswin" holds one entry more than max_length: always read from the window.
     for fid, n in (("aggregated:pages", 1000), ("notification:pages", 1000), ("aggregated:pageswin", 1001),
-                   ("aggregated:pageschg", 990)):
+                   ("aggregated:pageschg", 990), ("aggregated:pagesedit", 990)):
         store.timelines.add_entries(fid, [Entry(a.key, None, f"group-{i // 15:02d}", f"user:{i % 10}", a.verb)
                                           for i, a in enumerate(acts[-n:])])
     # groups of one member (e.g. notifications of distinct events): a page carries 25 bodies, as a flat page
@@ -125,7 +138,8 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     events = {name: _event(settings, feed, q) for name, feed, q in (
         ("flat", "timeline/pages", ""), ("aggregated", "aggregated/pages", ""),
         ("notification", "notification/pages", ""), ("window", "aggregated/pageswin", ""),
-        ("ones", "aggregated/pages1", ""), ("changed", "aggregated/pageschg", ""))}
+        ("ones", "aggregated/pages1", ""), ("changed", "aggregated/pageschg", ""),
+        ("edited", "aggregated/pagesedit", ""))}
     for name, ev in events.items():
         resp = mod.lambda_handler(ev, None)
         body = json.loads(resp["body"])
@@ -180,11 +194,23 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
         store.timelines.add_entries("aggregated:pageschg", [Entry(a.key, None, "group-00", "user:0", a.verb)])
         store.timelines.remove_entries("aggregated:pageschg", [oldest.pop(0)])
 
-    changed = "aggregated page of 25 groups right after a change of its first group, end to end"
+    edited = acts[-990]  # the first group's newest member (newest first)
+    n_edit = [0]
+
+    def edit(i: int) -> None:
+        # the activity is edited (its copies refreshed): one group of the page to rebuild, no insert
+        n_edit[0] += 1
+        store.activities.put_activities([record(_edited(edited, n_edit[0]), "user:bench")])
+        store.timelines.refresh_copies(edited.key)
+
+    changed = "aggregated page of 25 groups, a new activity in its first group before each read, end to end"
+    after_edit = "aggregated page of 25 groups, a member of its first group edited before each read, end to end"
+    got[after_edit] = []
     got[changed] = []
     for _ in range(rounds):
         for name, fn in shapes.items():
             got[name] += _sample(fn, number)
+        got[after_edit] += _sample_after(edit, lambda: mod.lambda_handler(events["edited"], None), number)
         got[changed] += _sample_after(toggle, lambda: mod.lambda_handler(events["changed"], None), number)
     from feedline import runtime
 

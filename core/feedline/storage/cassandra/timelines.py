@@ -159,8 +159,10 @@ class CassandraTimelines(CassandraRole, TimelineStore):
         now = self._now(any(e.group is not None for e in latest.values()))
         # an entry held under another group key (re-sent with a body that renders another key)
         # leaves that group in the same batch: the reverse index remembers each feed's group
-        was = {f: g for chunk in chunks(list(latest)) for f, _, g in
-               self.session.rows("activity_feeds_in_grouped", (u, chunk))} if now is not None else {}
+        # (for a new activity: empty reads of one partition, concurrently)
+        was = {f: g for rs in self.session.concurrent(("activity_feeds_in_grouped", (u, chunk))
+                                                      for chunk in chunks(list(latest)))
+               for f, _, g in rs.current_rows} if now is not None else {}
         # a fan-out's followers of one kind share one Entry (FeedService.place): its origin and
         # extra columns are derived once per distinct entry, not once per follower
         rows: list[tuple[str, str, tuple | None, Entry]] = []
