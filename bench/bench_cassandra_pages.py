@@ -123,9 +123,13 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
     # consecutive activities, 10 actors each; 1,000 entries = max_length, the window a read groups.
     # "aggregated:pageswin" holds one entry more than max_length: always read from the window.
     for fid, n in (("aggregated:pages", 1000), ("notification:pages", 1000), ("aggregated:pageswin", 1001),
-                   ("aggregated:pageschg", 990), ("aggregated:pagesedit", 990)):
+                   ("aggregated:pageschg", 990)):
         store.timelines.add_entries(fid, [Entry(a.key, None, f"group-{i // 15:02d}", f"user:{i % 10}", a.verb)
                                           for i, a in enumerate(acts[-n:])])
+    # the edited feed's activities are the newest 990 (no other grouped feed holds its first one,
+    # whose edits would mark their groups too)
+    store.timelines.add_entries("aggregated:pagesedit", [Entry(a.key, None, f"group-{i // 15:02d}", f"user:{i % 10}", a.verb)
+                                                         for i, a in enumerate(acts[:990])])
     # groups of one member (e.g. notifications of distinct events): a page carries 25 bodies, as a flat page
     store.timelines.add_entries("aggregated:pages1", [Entry(a.key, None, f"one-{i:04d}", f"user:{i % 10}", a.verb)
                                                       for i, a in enumerate(acts[-1000:])])
@@ -194,7 +198,7 @@ def section_reads(quick: bool, tmp: Path) -> list[str]:
         store.timelines.add_entries("aggregated:pageschg", [Entry(a.key, None, "group-00", "user:0", a.verb)])
         store.timelines.remove_entries("aggregated:pageschg", [oldest.pop(0)])
 
-    edited = acts[-990]  # the first group's newest member (newest first)
+    edited = acts[0]  # the edited feed's first group's newest member (activities are newest first)
     n_edit = [0]
 
     def edit(i: int) -> None:
