@@ -3,14 +3,12 @@ get their body copies (at the activity's version), and the new reads serve it.""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from feedline import db
 from feedline.models import ids
-from feedline.storage.cassandra import from_settings
 from feedline.storage.cassandra.base import key_uuid
+from tests.integration.previous_schema import previous_schema
 
 pytestmark = pytest.mark.cassandra
 
@@ -51,17 +49,9 @@ def _counts(session, tables) -> dict[str, int]:
 
 
 def test_0004_carries_rows_of_the_previous_schema(cassandra_settings, tmp_path):
-    from cassandra.cluster import Cluster
-
-    old = tmp_path / "old"
-    old.mkdir()
-    shutil.copy(db.MIGRATIONS_DIR / "0001_init.cql", old / "0001_init.cql")
-    keyspace = f"{cassandra_settings.cassandra_keyspace}_m4"
-    cluster = Cluster(list(cassandra_settings.cassandra_hosts), port=cassandra_settings.cassandra_port)
-    stores = None
-    try:
-        assert db.migrate(cassandra_settings, directory=old, keyspace=keyspace) == ["0001_init"]
-        session = cluster.connect(keyspace)
+    with previous_schema(cassandra_settings, tmp_path, "0002", "m4") as old:
+        assert old.applied == ["0001_init"]
+        session, keyspace = old.session, old.keyspace
         data = _old_writes(session)
         tables = ("activities", "timeline", "timeline_by_origin", "activity_feeds", "follows_by_source",
                   "follows_by_target")
@@ -79,7 +69,7 @@ def test_0004_carries_rows_of_the_previous_schema(cassandra_settings, tmp_path):
         for (f, k), copy in copies.items():
             assert copy == (truth[k] if k in truth else (None, None)), (f, k)
 
-        stores = from_settings(cassandra_settings.with_(cassandra_keyspace=keyspace))
+        stores = old.stores()
         keys = data["keys"]
         desc = keys[::-1]
         for f, origin in ((data["own"], None), (data["f1"], data["own"]), (data["f2"], data["own"])):
@@ -99,8 +89,3 @@ def test_0004_carries_rows_of_the_previous_schema(cassandra_settings, tmp_path):
         step = {m.name: m for m in db.load_migrations()}["timeline_bodies"]
         assert step.run_data_step(session, keyspace) == 0
         assert db.migrate(cassandra_settings, keyspace=keyspace) == []
-    finally:
-        if stores is not None:
-            stores.close()
-        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
-        cluster.shutdown()

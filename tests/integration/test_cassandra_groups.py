@@ -4,7 +4,6 @@ data written by the previous schema."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 import uuid
 
@@ -21,6 +20,7 @@ from feedline.models.cursors import Range
 from feedline.storage.cassandra import from_settings
 from feedline.storage.cassandra.base import key_uuid
 from feedline.storage.cassandra.groups import LOG_LIMIT
+from tests.integration.previous_schema import previous_schema
 
 pytestmark = pytest.mark.cassandra
 
@@ -201,20 +201,9 @@ def test_log_bounds_and_read_repair(cassandra_settings):
 
 
 def test_0008_materializes_groups_written_by_the_previous_schema(cassandra_settings, tmp_path):
-    from cassandra.cluster import Cluster
-
-    old = tmp_path / "old"
-    old.mkdir()
-    for path in sorted(db.MIGRATIONS_DIR.iterdir()):
-        if path.name[:4] < "0008" and path.suffix in (".cql", ".py"):
-            shutil.copy(path, old / path.name)
-    keyspace = f"{cassandra_settings.cassandra_keyspace}_m8"
-    cluster = Cluster(list(cassandra_settings.cassandra_hosts), port=cassandra_settings.cassandra_port)
-    stores = None
-    try:
-        applied = db.migrate(cassandra_settings, directory=old, keyspace=keyspace)
-        assert applied[-1] == "0007_ranking"
-        session = cluster.connect(keyspace)
+    with previous_schema(cassandra_settings, tmp_path, "0008", "m8") as old:
+        assert old.applied[-1] == "0007_ranking"
+        session, keyspace = old.session, old.keyspace
         keys = [_key(400 + i) for i in range(30)]
         agg, flat = "notification:m8", "timeline:m8"
         for i, k in enumerate(keys):  # what the previous code wrote for a grouped and a flat feed
@@ -235,7 +224,7 @@ def test_0008_materializes_groups_written_by_the_previous_schema(cassandra_setti
         assert list(session.execute("SELECT grp FROM feed_groups WHERE feed = %s", (flat,))) == []
         assert {r[0] for r in session.execute("SELECT grp FROM activity_feeds")} == {"g0", "g1", "g2", "g3"}
 
-        stores = from_settings(cassandra_settings.with_(cassandra_keyspace=keyspace))
+        stores = old.stores()
         kind = feed_kind(FeedGroup("notification", type=NOTIFICATION, max_group_activities=3))
         q = ReadQuery(limit=2)
         # 0011 moved the count: the first read groups the window and counts the feed (nothing to
@@ -253,11 +242,6 @@ def test_0008_materializes_groups_written_by_the_previous_schema(cassandra_setti
         step = {m.name: m for m in db.load_migrations()}["groups"]
         assert step.run_data_step(session, keyspace) == 1
         assert db.migrate(cassandra_settings, keyspace=keyspace) == []
-    finally:
-        if stores is not None:
-            stores.close()
-        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
-        cluster.shutdown()
 
 
 def test_an_entry_placed_again_under_another_group(cassandra_settings):
