@@ -170,13 +170,14 @@ class MaterializedGroups:
         dirty: set[str] = set(statics[0][3] or ())
         epoch: int = statics[0][4] or 0
         writes: list[Statement] = []
-        if len(dirty) > DIRTY_MAX:
+        renew = len(dirty) > DIRTY_MAX
+        if renew:
             # marks of groups no read asked for: a new epoch voids every summary, so all marks go
             epoch = started
             writes.append(("group_epoch_put", (epoch, feed)))
         rows = results[2].current_rows
         while True:
-            found = self._valid_groups(feed, rows, want, cap, dirty if not writes else None, epoch)
+            found = self._valid_groups(feed, rows, want, cap, None if renew else dirty, epoch)
             if found is None:
                 return None
             valid, stale, built = found
@@ -190,7 +191,7 @@ class MaterializedGroups:
         at = started - self.margin_us
         writes += [("group_index_delete_at", (started, feed, k, g)) for k, g in stale]
         writes += [("group_pack_put", (at, blob, feed, k, g)) for g, (k, blob) in built.items()]
-        cleaned = dirty if len(dirty) > DIRTY_MAX else {g for g in built if g in dirty}
+        cleaned = dirty if renew else {g for g in built if g in dirty}
         if cleaned:
             writes.append(("group_dirty_clean", (at, cleaned, feed)))
         if writes:
@@ -262,7 +263,7 @@ class MaterializedGroups:
         body copies, each with its blob (None when a member had no copy: served, not stored)."""
         order = [(g, sorted(m, reverse=True)) for g, m in groups]
         wanted = [k for _, ks in order for k in ks[:cap]]
-        rows = self._member_rows(feed, wanted, [])
+        rows = self._member_rows(feed, wanted)
         if len(rows) < len(wanted):
             return None  # a member's entry left meanwhile: the window path answers exactly
         missing = [k for k in wanted if rows[k][2] is None]
@@ -312,22 +313,18 @@ class MaterializedGroups:
                 return None  # an activity is gone (its removal is propagating): the window regroups
         return GroupedRead(groups, keys, origins, verbs, bodies, refs, heads)
 
-    def _member_rows(self, feed: str, keys: list[bytes], ahead: list[tuple]) -> dict[bytes, tuple]:
-        """``{key: (origin, verb, body copy, group)}`` of the live entries among ``keys``: from ``ahead``
-        (the speculative slice read with the maps) and else one contiguous slice when they are
-        dense (a page's members usually are), the rest by clustering IN."""
+    def _member_rows(self, feed: str, keys: list[bytes]) -> dict[bytes, tuple]:
+        """``{key: (origin, verb, body copy, group)}`` of the live entries among ``keys``: one
+        contiguous slice when they are dense (a group's newest members usually are), the rest by
+        clustering IN."""
         if not keys:
             return {}
         wanted = set(keys)
-        out = {k: (o, v, b, g) for k, o, v, b, g in ahead if o is not None and k in wanted}
+        n = 2 * len(wanted)
+        rows = self.session.rows("group_bodies_range", (feed, max(wanted), min(wanted), n))
+        out = {k: (o, v, b, g) for k, o, v, b, g in rows if o is not None and k in wanted}
         rest = [k for k in wanted if k not in out]
-        if not rest:
-            return out
-        n = 2 * len(rest)
-        rows = [] if ahead else self.session.rows("group_bodies_range", (feed, max(rest), min(rest), n))
-        out.update((k, (o, v, b, g)) for k, o, v, b, g in rows if o is not None and k in wanted)
-        rest = [k for k in rest if k not in out]
-        if rest and (ahead or len(rows) == n):
+        if rest and len(rows) == n:
             found = self.session.concurrent(("group_bodies", (feed, chunk)) for chunk in chunks(rest))
             out.update((k, (o, v, b, g)) for rs in found for k, o, v, b, g in rs.current_rows if o is not None)
         return out
@@ -381,28 +378,10 @@ class MaterializedGroups:
             writes += dirty_marks(feed, touched)  # now, not at `at`: a later read must rebuild them
         if writes:
             self.session.concurrent(writes)
-        if repairs == 0 and len(seen_log) <= COUNTED_MAX and self.summaries:
+        if repairs == 0 and self.summaries:
             counted = {n for _, n in seen_log}
             self.session.concurrent([("group_size_put", (SIZE_TTL_S, started, len(rows), at, counted, feed))])
         return repairs
-
-
-def _speculative(feed: str, rows: Sequence[tuple], offset: int, limit: int, cap: int) -> list[Statement]:
-    """The slice of member rows a page most likely needs, read with the maps (one round trip less):
-    from the newest key of the page's first group to the next page's first group, as the index slice
-    names them (before they are checked), at most ``2 × limit × cap`` rows. What it misses comes by
-    IN afterwards; nothing when the page is empty."""
-    firsts = list(dict.fromkeys(g for _, g in rows))
-    newest: dict[str, bytes] = {}
-    for k, g in rows:
-        newest.setdefault(g, k)
-    if limit <= 0 or len(firsts) <= offset:
-        return []
-    hi = newest[firsts[offset]]
-    n = min(2 * limit * cap, INT32_MAX)
-    if len(firsts) > offset + limit:
-        return [("group_bodies_below", (feed, hi, newest[firsts[offset + limit]], n))]
-    return [("group_bodies_from", (feed, hi, n))]
 
 
 def _packed(s: Summary) -> bytes | None:

@@ -120,11 +120,6 @@ CQL: dict[str, str] = {
     "group_bodies": "SELECT key, origin, verb, body, grp FROM timeline WHERE feed = ? AND key IN ?",
     "group_bodies_range": ("SELECT key, origin, verb, body, grp FROM timeline WHERE feed = ? AND key <= ? AND key >= ? "
                            "LIMIT ?"),
-    # ... read beside the page's groups, before they are known: from the first page group's newest
-    # down to the next page's first group (exclusive), or to the end
-    "group_bodies_below": ("SELECT key, origin, verb, body, grp FROM timeline WHERE feed = ? AND key <= ? AND key > ? "
-                           "LIMIT ?"),
-    "group_bodies_from": "SELECT key, origin, verb, body, grp FROM timeline WHERE feed = ? AND key <= ? LIMIT ?",
     # ---- notification marks --------------------------------------------------------------------
     "marks_get": "SELECT state FROM marks WHERE feed = ?",
     "marks_put": "INSERT INTO marks (feed, state) VALUES (?, ?)",
